@@ -1,0 +1,51 @@
+"""lrkit: learning-rate schedules, warmup, the LR range test, per-layer rates and the drivers
+that apply them to PyTorch, Keras and JAX/optax optimizers.
+
+``import lrkit`` imports NumPy at most; framework glue lives in ``lrkit.torch``,
+``lrkit.keras`` and ``lrkit.jax``.
+"""
+
+from lrkit._registry import names
+from lrkit.compose import Clip, Product, Restarts, Scale, Sequence, Warmup, sequence, warmup
+from lrkit.config import dump, from_config, load
+from lrkit.recipes import resnet_step_decay
+from lrkit.schedule import Schedule
+from lrkit.schedules import (
+    Constant,
+    Cosine,
+    CosineRestarts,
+    Cyclic,
+    Exponential,
+    GeometricStep,
+    InverseSqrt,
+    InverseTime,
+    Linear,
+    LinearCosine,
+    MomentumOf,
+    MultiStep,
+    NaturalExp,
+    NoisyLinearCosine,
+    OneCycle,
+    Piecewise,
+    Polynomial,
+    StepDecay,
+    Tanh,
+    WarmupStableDecay,
+    time_based,
+)
+from lrkit.units import Budget
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Schedule", "Budget", "from_config", "load", "dump", "names",
+    # families
+    "Constant", "Linear", "Polynomial", "Exponential", "NaturalExp", "InverseTime", "time_based",
+    "StepDecay", "GeometricStep", "InverseSqrt", "Piecewise", "MultiStep", "Cosine",
+    "CosineRestarts", "LinearCosine", "NoisyLinearCosine", "Tanh", "Cyclic", "OneCycle",
+    "MomentumOf", "WarmupStableDecay",
+    # composition
+    "Warmup", "warmup", "Sequence", "sequence", "Restarts", "Scale", "Product", "Clip",
+    # recipes
+    "resnet_step_decay",
+]

@@ -1,0 +1,111 @@
+"""Argument validation with messages that name the argument, the rule and the value."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+__all__ = [
+    "number",
+    "positive",
+    "non_negative",
+    "probability",
+    "integer",
+    "choice",
+    "numbers",
+    "increasing",
+    "boolean",
+]
+
+
+def _fail(owner: str, msg: str, exc: type[Exception] = ValueError) -> Exception:
+    return exc(f"{owner}: {msg}" if owner else msg)
+
+
+def number(name: str, value: Any, owner: str = "") -> float:
+    """A finite real number (bool rejected)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        try:
+            import numpy as np
+
+            if isinstance(value, np.generic) and np.issubdtype(type(value), np.number):
+                value = value.item()
+            else:
+                raise TypeError
+        except (ImportError, TypeError):
+            raise _fail(
+                owner, f"{name} must be a number, got {value!r} ({type(value).__name__})", TypeError
+            ) from None
+    value = float(value)
+    if not math.isfinite(value):
+        raise _fail(owner, f"{name} must be finite, got {value!r}")
+    return value
+
+
+def positive(name: str, value: Any, owner: str = "") -> float:
+    v = number(name, value, owner)
+    if v <= 0:
+        raise _fail(owner, f"{name} must be > 0, got {value!r}")
+    return v
+
+
+def non_negative(name: str, value: Any, owner: str = "") -> float:
+    v = number(name, value, owner)
+    if v < 0:
+        raise _fail(owner, f"{name} must be >= 0, got {value!r}")
+    return v
+
+
+def probability(name: str, value: Any, owner: str = "", *, open_low: bool = False,
+                open_high: bool = False) -> float:
+    v = number(name, value, owner)
+    lo_ok = v > 0 if open_low else v >= 0
+    hi_ok = v < 1 if open_high else v <= 1
+    if not (lo_ok and hi_ok):
+        lo = "(0" if open_low else "[0"
+        hi = "1)" if open_high else "1]"
+        raise _fail(owner, f"{name} must be in {lo}, {hi}, got {value!r}")
+    return v
+
+
+def integer(name: str, value: Any, owner: str = "", *, minimum: int | None = None) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise _fail(
+                owner, f"{name} must be an integer, got {value!r} ({type(value).__name__})", TypeError
+            )
+    if minimum is not None and value < minimum:
+        raise _fail(owner, f"{name} must be >= {minimum}, got {value!r}")
+    return int(value)
+
+
+def boolean(name: str, value: Any, owner: str = "") -> bool:
+    if not isinstance(value, bool):
+        raise _fail(owner, f"{name} must be True or False, got {value!r}", TypeError)
+    return value
+
+
+def choice(name: str, value: Any, options: Iterable[str], owner: str = "") -> str:
+    opts = list(options)
+    if value not in opts:
+        raise _fail(owner, f"{name} must be one of {', '.join(map(repr, opts))}, got {value!r}")
+    return str(value)
+
+
+def numbers(name: str, values: Any, owner: str = "") -> tuple[float, ...]:
+    if isinstance(values, (str, bytes)) or not isinstance(values, (Sequence, Iterable)):
+        raise _fail(owner, f"{name} must be a list of numbers, got {values!r}", TypeError)
+    out = []
+    for i, v in enumerate(values):
+        out.append(number(f"{name}[{i}]", v, owner))
+    return tuple(out)
+
+
+def increasing(name: str, values: tuple[float, ...], owner: str = "", *, strict: bool = True) -> None:
+    for i in range(1, len(values)):
+        if values[i] < values[i - 1] or (strict and values[i] == values[i - 1]):
+            rule = "strictly increasing" if strict else "non-decreasing"
+            raise _fail(owner, f"{name} must be {rule}, got {list(values)!r}")

@@ -1,0 +1,273 @@
+"""A tiny array-operations facade so every schedule formula is written once.
+
+A formula receives ``t`` (the step, already converted to a floating value of the
+right kind) and an ``ops`` namespace, and only uses ``ops.where``, ``ops.floor``,
+``ops.cos`` ... plus ordinary arithmetic.  The same formula then evaluates
+
+* a Python ``int``/``float``  -> Python ``float`` (module ``math``, the fast path),
+* a NumPy array               -> ``numpy.ndarray`` (float64),
+* a ``torch.Tensor``          -> tensor on the same device (no host sync),
+* a JAX array / tracer        -> ``jax.Array`` (traceable under ``jax.jit``).
+
+No backend is imported until a value of that kind is seen.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from typing import Any
+
+__all__ = ["PY", "backend_for", "is_scalar"]
+
+
+class _PyOps:
+    """Python scalars: ``math`` functions, ``where`` is a conditional expression."""
+
+    name = "python"
+
+    @staticmethod
+    def where(cond: Any, a: Any, b: Any) -> Any:
+        return a if cond else b
+
+    floor = staticmethod(math.floor)
+    ceil = staticmethod(math.ceil)
+    cos = staticmethod(math.cos)
+    sin = staticmethod(math.sin)
+    tanh = staticmethod(math.tanh)
+    sqrt = staticmethod(math.sqrt)
+    minimum = staticmethod(min)
+    maximum = staticmethod(max)
+    abs = staticmethod(abs)
+
+    @staticmethod
+    def exp(x: float) -> float:
+        try:
+            return math.exp(x)
+        except OverflowError:
+            return math.inf
+
+    @staticmethod
+    def log(x: float) -> float:
+        if x <= 0.0:
+            return -math.inf if x == 0.0 else math.nan
+        return math.log(x)
+
+    @staticmethod
+    def power(a: float, b: float) -> float:
+        try:
+            return float(a**b)
+        except OverflowError:
+            return math.inf
+        except ZeroDivisionError:
+            return math.inf
+
+    @staticmethod
+    def clip(x: float, lo: float, hi: float) -> float:
+        return min(max(x, lo), hi)
+
+    @staticmethod
+    def mod(a: float, b: float) -> float:
+        return math.fmod(a, b)
+
+    @staticmethod
+    def full_like(t: Any, value: float) -> float:
+        return float(value)
+
+    @staticmethod
+    def finish(x: Any) -> float:
+        return float(x)
+
+
+PY = _PyOps()
+
+
+class _NumpyOps:
+    name = "numpy"
+
+    def __init__(self) -> None:
+        import numpy as np
+
+        self.np = np
+        self.floor = np.floor
+        self.ceil = np.ceil
+        self.cos = np.cos
+        self.sin = np.sin
+        self.tanh = np.tanh
+        self.sqrt = np.sqrt
+        self.minimum = np.minimum
+        self.maximum = np.maximum
+        self.abs = np.abs
+        self.mod = np.fmod
+
+    def where(self, cond: Any, a: Any, b: Any) -> Any:
+        return self.np.where(cond, a, b)
+
+    def exp(self, x: Any) -> Any:
+        with self.np.errstate(over="ignore"):
+            return self.np.exp(x)
+
+    def log(self, x: Any) -> Any:
+        with self.np.errstate(divide="ignore", invalid="ignore"):
+            return self.np.log(x)
+
+    def power(self, a: Any, b: Any) -> Any:
+        with self.np.errstate(over="ignore", divide="ignore"):
+            return self.np.power(a, b)
+
+    def clip(self, x: Any, lo: float, hi: float) -> Any:
+        return self.np.clip(x, lo, hi)
+
+    def full_like(self, t: Any, value: float) -> Any:
+        return self.np.full_like(t, value, dtype=self.np.float64)
+
+    def prepare(self, step: Any) -> Any:
+        arr = self.np.asarray(step)
+        if arr.dtype.kind != "f":
+            arr = arr.astype(self.np.float64)
+        return arr
+
+    def finish(self, x: Any) -> Any:
+        out = self.np.asarray(x)
+        if out.ndim == 0:
+            return out[()]
+        return out
+
+
+class _TorchOps:
+    name = "torch"
+
+    def __init__(self) -> None:
+        import torch
+
+        self.torch = torch
+        self.floor = torch.floor
+        self.ceil = torch.ceil
+        self.cos = torch.cos
+        self.sin = torch.sin
+        self.tanh = torch.tanh
+        self.sqrt = torch.sqrt
+        self.exp = torch.exp
+        self.log = torch.log
+        self.abs = torch.abs
+        self.mod = torch.fmod
+
+    def _pair(self, a: Any, b: Any) -> tuple[Any, Any]:
+        torch = self.torch
+        if isinstance(a, torch.Tensor):
+            if not isinstance(b, torch.Tensor):
+                b = torch.as_tensor(b, dtype=a.dtype, device=a.device)
+        elif isinstance(b, torch.Tensor):
+            a = torch.as_tensor(a, dtype=b.dtype, device=b.device)
+        return a, b
+
+    def where(self, cond: Any, a: Any, b: Any) -> Any:
+        a, b = self._pair(a, b)
+        return self.torch.where(cond, a, b)
+
+    def minimum(self, a: Any, b: Any) -> Any:
+        a, b = self._pair(a, b)
+        return self.torch.minimum(a, b)
+
+    def maximum(self, a: Any, b: Any) -> Any:
+        a, b = self._pair(a, b)
+        return self.torch.maximum(a, b)
+
+    def power(self, a: Any, b: Any) -> Any:
+        return self.torch.pow(a, b)
+
+    def clip(self, x: Any, lo: float, hi: float) -> Any:
+        return self.torch.clamp(x, lo, hi)
+
+    def full_like(self, t: Any, value: float) -> Any:
+        return self.torch.full_like(t, value)
+
+    def prepare(self, step: Any) -> Any:
+        torch = self.torch
+        if not step.is_floating_point():
+            dtype = torch.float32 if step.device.type == "mps" else torch.float64
+            step = step.to(dtype)
+        return step
+
+    def finish(self, x: Any) -> Any:
+        return x
+
+
+class _JaxOps:
+    name = "jax"
+
+    def __init__(self) -> None:
+        import jax.numpy as jnp
+
+        self.jnp = jnp
+        self.floor = jnp.floor
+        self.ceil = jnp.ceil
+        self.cos = jnp.cos
+        self.sin = jnp.sin
+        self.tanh = jnp.tanh
+        self.sqrt = jnp.sqrt
+        self.exp = jnp.exp
+        self.log = jnp.log
+        self.minimum = jnp.minimum
+        self.maximum = jnp.maximum
+        self.abs = jnp.abs
+        self.power = jnp.power
+        self.clip = jnp.clip
+        self.mod = jnp.fmod
+
+    def where(self, cond: Any, a: Any, b: Any) -> Any:
+        return self.jnp.where(cond, a, b)
+
+    def full_like(self, t: Any, value: float) -> Any:
+        return self.jnp.full_like(t, value)
+
+    def prepare(self, step: Any) -> Any:
+        jnp = self.jnp
+        arr = jnp.asarray(step)
+        if not jnp.issubdtype(arr.dtype, jnp.floating):
+            arr = arr.astype(jnp.result_type(float))
+        return arr
+
+    def finish(self, x: Any) -> Any:
+        return x
+
+
+_CACHE: dict[str, Any] = {}
+
+
+def _get(name: str, factory: Any) -> Any:
+    ops = _CACHE.get(name)
+    if ops is None:
+        ops = _CACHE[name] = factory()
+    return ops
+
+
+def is_scalar(step: Any) -> bool:
+    """True for plain Python numbers (not bool)."""
+    return type(step) in (int, float)
+
+
+def backend_for(step: Any) -> Any:
+    """Return the ops namespace for ``step`` (never imports a framework that is not loaded)."""
+    tp = type(step)
+    if tp is int or tp is float:
+        return PY
+    mod = tp.__module__
+    if mod.startswith("torch"):
+        return _get("torch", _TorchOps)
+    if mod.startswith(("jax", "jaxlib")):
+        return _get("jax", _JaxOps)
+    if mod == "numpy" or isinstance(step, (list, tuple)):
+        return _get("numpy", _NumpyOps)
+    # numbers that behave like scalars (e.g. numpy scalar subclasses, Fraction, Decimal)
+    if "numpy" in sys.modules:
+        import numpy as np
+
+        if isinstance(step, np.generic):
+            return _get("numpy", _NumpyOps)
+    if isinstance(step, (int, float)) and not isinstance(step, bool):
+        return PY
+    raise TypeError(
+        "step must be an int, a float, a NumPy array, a torch tensor or a JAX array, "
+        f"got {tp.__name__}"
+    )

@@ -1,0 +1,39 @@
+"""PyTorch glue: the scheduler driver, the LR finder, parameter groups and transfer learning.
+
+Importing this package imports ``torch``. Names are resolved lazily from their modules.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    # driver
+    "Scheduler": "lrkit.torch.scheduler",
+    # finder glue
+    "find_lr": "lrkit.torch.finder",
+    # parameter groups, layer decay, freezing, partial restore
+    "param_groups": "lrkit.torch.groups",
+    "layer_decay": "lrkit.torch.groups",
+    "discriminative": "lrkit.torch.groups",
+    "freeze": "lrkit.torch.freeze",
+    "unfreeze": "lrkit.torch.freeze",
+    "GradualUnfreeze": "lrkit.torch.freeze",
+    "load_partial": "lrkit.torch.restore",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lrkit.torch' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
