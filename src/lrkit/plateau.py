@@ -1,0 +1,288 @@
+"""The metric-driven controller: reduce a value when a monitored metric stops improving.
+
+This is the one stateful piece of lrkit. It follows the semantics of PyTorch's
+``ReduceLROnPlateau`` exactly (``mode``, ``factor``, ``patience``, ``threshold``,
+``threshold_mode``, ``cooldown``, ``min_lr``, ``eps``) but knows nothing about optimizers, so it
+drives a plain number (:class:`Plateau`) or a multiplier on a closed-form schedule
+(:class:`OnPlateau`, a part of a :class:`lrkit.torch.Scheduler` plan). Its state is a handful of
+numbers with ``state_dict()`` / ``load_state_dict()``; hyperparameters are never part of it.
+
+Improvement rule, with :math:`m` the metric, :math:`b` the best metric so far and
+:math:`\\tau` = ``threshold``:
+
+.. math::
+    \\text{min, rel: } m < b (1 - \\tau) \\quad
+    \\text{min, abs: } m < b - \\tau \\quad
+    \\text{max, rel: } m > b (1 + \\tau) \\quad
+    \\text{max, abs: } m > b + \\tau
+
+Each observation that is not an improvement counts as a bad one (bad observations are ignored
+while ``cooldown`` observations remain after a reduction). When the count exceeds ``patience``
+the value is reduced, :math:`v \\leftarrow \\max(f v, v_{\\min})` with :math:`f` = ``factor`` and
+:math:`v_{\\min}` = ``min_lr``, unless the change is not larger than ``eps``; the cooldown then
+starts and the count restarts from zero.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from lrkit import _check
+from lrkit.schedule import Schedule
+
+__all__ = ["Plateau", "OnPlateau"]
+
+_MODES = ("min", "max")
+_THRESHOLD_MODES = ("rel", "abs")
+_STATE_KEYS = ("best", "num_bad_epochs", "cooldown_counter", "last_epoch", "scale", "lr",
+               "num_reductions")
+
+
+def _count(name: str, value: Any, owner: str) -> int:
+    return _check.integer(name, value, owner, minimum=0)
+
+
+def metric_value(metric: Any, owner: str = "Plateau") -> float:
+    """``float(metric)`` for a Python/NumPy number or a one-element tensor, else a TypeError."""
+    if isinstance(metric, bool) or metric is None:
+        raise TypeError(f"{owner}: metric must be a number or a one-element tensor, got {metric!r}")
+    try:
+        return float(metric)
+    except (TypeError, ValueError):
+        raise TypeError(f"{owner}: metric must be a number or a one-element tensor, got "
+                        f"{metric!r} ({type(metric).__name__})") from None
+
+
+class Plateau:
+    """Reduce a value when a metric has stopped improving (PyTorch ``ReduceLROnPlateau``).
+
+    ``Plateau(lr=0.1, factor=0.5, patience=2).step(metric)`` returns the value after that
+    metric, equal to the learning rate torch's ``ReduceLROnPlateau`` leaves in a single
+    param group whose rate was ``lr``. ``scale`` is the product of the factors actually applied
+    (the multiplier form used by :class:`OnPlateau`).
+
+    Args:
+        lr: the starting value (:math:`v_0`); any number ``>= 0``.
+        mode: ``"min"`` (lower metric is better) or ``"max"``.
+        factor: multiplier of a reduction, in ``[0, 1)``.
+        patience: bad observations tolerated before a reduction (integer ``>= 0``).
+        threshold: the least improvement that counts, ``>= 0``.
+        threshold_mode: ``"rel"`` (relative to the best) or ``"abs"``.
+        cooldown: observations ignored after a reduction (integer ``>= 0``).
+        min_lr: the floor :math:`v_{\\min}` of a reduction, ``>= 0``.
+        eps: reductions changing the value by ``<= eps`` are skipped, ``>= 0``.
+    """
+
+    def __init__(self, lr: float = 1.0, *, mode: str = "min", factor: float = 0.1,
+                 patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
+                 cooldown: int = 0, min_lr: float = 0.0, eps: float = 1e-8) -> None:
+        o = type(self).__name__
+        self.initial_lr = _check.non_negative("lr", lr, o)
+        self.mode = _check.choice("mode", mode, _MODES, o)
+        self.factor = _check.number("factor", factor, o)
+        if not 0.0 <= self.factor < 1.0:
+            raise ValueError(f"{o}: factor must be in [0, 1), got {factor!r}")
+        self.patience = _count("patience", patience, o)
+        self.threshold = _check.non_negative("threshold", threshold, o)
+        self.threshold_mode = _check.choice("threshold_mode", threshold_mode, _THRESHOLD_MODES, o)
+        self.cooldown = _count("cooldown", cooldown, o)
+        self.min_lr = _check.non_negative("min_lr", min_lr, o)
+        self.eps = _check.non_negative("eps", eps, o)
+        self.reset()
+
+    # -- state --------------------------------------------------------------------------
+    def reset(self) -> None:
+        """Forget every observation: back to the starting value and an unknown best."""
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.num_bad_epochs = 0
+        self.cooldown_counter = 0
+        self.last_epoch = 0
+        self.scale = 1.0
+        self.lr = self.initial_lr
+        self.num_reductions = 0
+
+    def state_dict(self) -> dict[str, Any]:
+        """The controller's state (observation counters, best metric, applied reductions)."""
+        return {k: getattr(self, k) for k in _STATE_KEYS}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restore a :meth:`state_dict`; the hyperparameters stay those of ``self``."""
+        if not isinstance(state, dict):
+            raise TypeError(f"{type(self).__name__}: state must be a dict, got "
+                            f"{type(state).__name__}")
+        missing = [k for k in _STATE_KEYS if k not in state]
+        if missing:
+            raise ValueError(f"{type(self).__name__}: state is missing {missing}; it has "
+                             f"{sorted(state)}")
+        for k in _STATE_KEYS:
+            setattr(self, k, state[k])
+
+    @property
+    def in_cooldown(self) -> bool:
+        return self.cooldown_counter > 0
+
+    # -- observing ----------------------------------------------------------------------
+    def is_better(self, metric: float, best: float) -> bool:
+        """Whether ``metric`` improves on ``best`` by more than the threshold."""
+        if self.mode == "min":
+            if self.threshold_mode == "rel":
+                return metric < best * (1.0 - self.threshold)
+            return metric < best - self.threshold
+        if self.threshold_mode == "rel":
+            return metric > best * (self.threshold + 1.0)
+        return metric > best + self.threshold
+
+    def observe(self, metric: Any) -> bool:
+        """Record one metric; return ``True`` when a reduction is due now.
+
+        The caller then applies it with :meth:`reduce` (or decides it is too small) — this is
+        how :class:`OnPlateau` uses the controller as a multiplier. The cooldown starts here.
+        """
+        current = metric_value(metric, type(self).__name__)
+        self.last_epoch += 1
+        if self.is_better(current, self.best):
+            self.best = current
+            self.num_bad_epochs = 0
+        else:
+            self.num_bad_epochs += 1
+        if self.cooldown_counter > 0:
+            self.cooldown_counter -= 1
+            self.num_bad_epochs = 0
+        if self.num_bad_epochs > self.patience:
+            self.cooldown_counter = self.cooldown
+            self.num_bad_epochs = 0
+            return True
+        return False
+
+    def reduce(self) -> None:
+        """Apply one reduction to the multiplier (``scale *= factor``)."""
+        self.scale *= self.factor
+        self.num_reductions += 1
+
+    def step(self, metric: Any) -> float:
+        """Observe ``metric`` and return the value after it (torch's recursion, bit for bit).
+
+        .. math:: v \\leftarrow \\max(f v, v_{\\min}) \\quad \\text{if } v - \\max(f v, v_{\\min})
+                  > \\epsilon
+        """
+        if self.observe(metric):
+            new = max(self.lr * self.factor, self.min_lr)
+            if self.lr - new > self.eps:
+                self.lr = new
+                self.reduce()
+        return self.lr
+
+    def __repr__(self) -> str:
+        return (f"Plateau(lr={self.initial_lr!r}, mode={self.mode!r}, factor={self.factor!r}, "
+                f"patience={self.patience!r}, threshold={self.threshold!r}, threshold_mode="
+                f"{self.threshold_mode!r}, cooldown={self.cooldown!r}, min_lr={self.min_lr!r}, "
+                f"eps={self.eps!r})")
+
+
+class OnPlateau:
+    """A closed-form schedule cut by a plateau controller: a metric-driven part of a plan.
+
+    With :math:`s` = ``schedule``, :math:`c` the controller's multiplier (the product of the
+    reductions applied so far; 1 before the first), :math:`t_0` = ``start``, :math:`t_1` =
+    ``stop`` and :math:`g` = ``then``:
+
+    .. math::
+        v(t) = \\begin{cases} s(t) & c = 1 \\\\ \\max(c\\, s(t), v_{\\min}) & c < 1 \\end{cases}
+        \\quad (t < t_1), \\qquad v(t) = v(t_1)\\, g(t - t_1) \\quad (t \\ge t_1)
+
+    Metrics observed before ``start`` (e.g. during a warmup) or from ``stop`` on are ignored.
+    A reduction is skipped when it would change :math:`v` at the current step by ``<= eps``.
+    Uses:
+
+    * **warmup then plateau control**: ``OnPlateau(warmup(Constant(1e-3), 500), start=500)``;
+    * **cosine with plateau cuts**: ``OnPlateau(Cosine(1e-3, 10_000), factor=0.5)``;
+    * **plateau ending in a cooldown**: ``OnPlateau(Constant(1e-3), stop=9000,
+      then=Linear(1.0, 0.0, 1000))`` — the rate reached at step 9000 decays linearly to 0.
+
+    The remaining arguments are those of :class:`Plateau` (``min_lr`` is the floor
+    :math:`v_{\\min}`, in the units of the schedule's values).
+    """
+
+    def __init__(self, schedule: Schedule, *, mode: str = "min", factor: float = 0.1,
+                 patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
+                 cooldown: int = 0, min_lr: float = 0.0, eps: float = 1e-8, start: float = 0,
+                 stop: float | None = None, then: Schedule | None = None) -> None:
+        o = type(self).__name__
+        if not isinstance(schedule, Schedule):
+            raise TypeError(f"{o}: schedule must be an lrkit Schedule, got {schedule!r} "
+                            f"({type(schedule).__name__})")
+        self.schedule = schedule
+        self.controller = Plateau(1.0, mode=mode, factor=factor, patience=patience,
+                                  threshold=threshold, threshold_mode=threshold_mode,
+                                  cooldown=cooldown, min_lr=min_lr, eps=eps)
+        self.start = _check.non_negative("start", start, o)
+        if stop is not None:
+            stop = _check.number("stop", stop, o)
+            if stop <= self.start:
+                raise ValueError(f"{o}: stop must be > start ({self.start!r}), got {stop!r}")
+        self.stop = stop
+        if then is not None:
+            if not isinstance(then, Schedule):
+                raise TypeError(f"{o}: then must be an lrkit Schedule (a multiplier curve), got "
+                                f"{then!r} ({type(then).__name__})")
+            if stop is None:
+                raise ValueError(f"{o}: then needs stop (the step where the cooldown starts)")
+        self.then = then
+
+    @property
+    def scale(self) -> float:
+        """The multiplier applied so far (product of the reductions)."""
+        return self.controller.scale
+
+    def _cut(self, base: float, scale: float) -> float:
+        if scale == 1.0:
+            return base
+        return max(base * scale, self.controller.min_lr)
+
+    def __call__(self, step: float) -> float:
+        """The value at ``step`` given the reductions applied so far (a Python float)."""
+        scale = self.controller.scale
+        stop = self.stop
+        if stop is None or step < stop:
+            return self._cut(self.schedule(step), scale)
+        value = self._cut(self.schedule(stop), scale)
+        if self.then is not None:
+            value *= self.then(step - stop)
+        return value
+
+    def watching(self, step: float) -> bool:
+        """Whether a metric given at ``step`` is taken into account."""
+        return step >= self.start and (self.stop is None or step < self.stop)
+
+    def observe(self, step: float, metric: Any) -> bool:
+        """Feed ``metric`` seen at ``step``; return ``True`` when the multiplier was reduced."""
+        value = metric_value(metric, type(self).__name__)
+        if not self.watching(step):
+            return False
+        c = self.controller
+        if not c.observe(value):
+            return False
+        base = self.schedule(step)
+        old = self._cut(base, c.scale)
+        new = self._cut(base, c.scale * c.factor)
+        if old - new > c.eps:
+            c.reduce()
+            return True
+        return False
+
+    def state_dict(self) -> dict[str, Any]:
+        return self.controller.state_dict()
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.controller.load_state_dict(state)
+
+    def reset(self) -> None:
+        self.controller.reset()
+
+    def __repr__(self) -> str:
+        c = self.controller
+        return (f"OnPlateau({self.schedule!r}, mode={c.mode!r}, factor={c.factor!r}, patience="
+                f"{c.patience!r}, threshold={c.threshold!r}, threshold_mode={c.threshold_mode!r}, "
+                f"cooldown={c.cooldown!r}, min_lr={c.min_lr!r}, eps={c.eps!r}, start="
+                f"{self.start!r}, stop={self.stop!r}, then={self.then!r})")
