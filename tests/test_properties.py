@@ -33,7 +33,8 @@ def _non_increasing(v: np.ndarray, s) -> None:
 
 decays = st.one_of(
     st.builds(lrkit.Linear, start=rate, end=st.just(0.0), steps=steps),
-    st.builds(lrkit.Polynomial, start=rate, steps=steps, end=st.floats(0, 1e-6), power=st.floats(0.1, 5)),
+    st.builds(lrkit.Polynomial, start=rate, steps=steps, end=st.floats(0, 1e-6),
+              power=st.floats(0.1, 5)),
     st.builds(lrkit.Exponential, start=rate, rate=frac, decay_steps=steps, staircase=st.booleans(),
               delay=st.floats(0, 1000)),
     st.builds(lrkit.NaturalExp, start=rate, rate=st.floats(0, 5), decay_steps=steps, staircase=st.booleans()),
