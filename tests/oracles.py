@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+import mpmath
+
 
 def linear(t, start, end, steps):
     if t >= steps:
@@ -73,9 +75,11 @@ def multistep(t, start, milestones, factor):
 
 
 def cosine(t, start, steps, end=0.0, exponent=1.0, k=1.0):
-    t = min(t, steps)
-    c = 0.5 * (1 + math.cos(math.pi * (t**k) / (steps**k)))
-    return end + (start - end) * c**exponent
+    # 40 significant digits: the float64 result is then correctly rounded, also near the floor
+    with mpmath.workdps(40):
+        t = min(mpmath.mpf(t), steps)
+        c = (1 + mpmath.cos(mpmath.pi * (t**k) / (mpmath.mpf(steps) ** k))) / 2
+        return float(end + (start - end) * c**exponent)
 
 
 def sgdr(t, start, period, mult=1.0, decay=1.0, end=0.0):
@@ -85,8 +89,9 @@ def sgdr(t, start, period, mult=1.0, decay=1.0, end=0.0):
         s += length
         length *= mult
         i += 1
-    c = 0.5 * (1 + math.cos(math.pi * (t - s) / length))
-    return end + (start * decay**i - end) * c
+    with mpmath.workdps(40):
+        c = (1 + mpmath.cos(mpmath.pi * (t - s) / length)) / 2
+        return float(end + (start * decay**i - end) * c)
 
 
 def linear_cosine(t, start, steps, num_periods=0.5, alpha=0.0, beta=0.001):

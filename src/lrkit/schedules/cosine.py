@@ -35,6 +35,10 @@ class Cosine(Schedule, name="cosine"):
     .. math:: s(t) = b + (a - b)\\left[\\tfrac12\\big(1 + \\cos(\\pi\\, u^k)\\big)\\right]^{e},
               \\qquad u = \\min(t, T) / T
 
+    evaluated as :math:`\\sin^2\\big(\\tfrac\\pi2 (T^k - \\tau^k)/T^k\\big)`, which keeps full
+    relative precision near the floor where :math:`1 + \\cos` cancels (the ``alpha`` form keeps
+    the peers' arithmetic term for term so that the dialects match them bit for bit).
+
     The floor :math:`b` is ``end``, or ``alpha * start`` when ``alpha`` is given (the
     TensorFlow/Keras/optax form). :math:`e` = ``exponent`` (optax), :math:`k` = ``k`` (timm's
     ``k_decay``: :math:`k > 1` stays high longer). Legend: :math:`a` = ``start``,
@@ -66,13 +70,24 @@ class Cosine(Schedule, name="cosine"):
         return self.steps
 
     def _eval(self, t: Any, ops: Any) -> Any:
-        u = ops.minimum(ops.maximum(t, 0.0), self.steps) / self.steps
-        if self.k != 1.0:
-            u = ops.power(u, self.k)
-        c = 0.5 * (1.0 + ops.cos(math.pi * u))
+        tau = ops.minimum(ops.maximum(t, 0.0), self.steps)
+        if self.alpha is not None:  # the TF/Keras/optax arithmetic, term for term
+            u = tau / self.steps
+            if self.k != 1.0:
+                u = ops.power(u, self.k)
+            c = 0.5 * (1.0 + ops.cos(math.pi * u))
+        else:
+            # 1/2 (1 + cos(pi u)) = sin^2(pi (1 - u) / 2), with 1 - u = (T - tau) / T formed
+            # without cancellation: relative accuracy holds all the way down to the floor
+            if self.k != 1.0:
+                rest = (self.steps**self.k - ops.power(tau, self.k)) / self.steps**self.k
+            else:
+                rest = (self.steps - tau) / self.steps
+            c = ops.sin(0.5 * math.pi * rest)
+            c = c * c
         if self.exponent != 1.0:
             c = ops.power(ops.maximum(c, 0.0), self.exponent)
-        if self.alpha is not None:  # the TF/Keras/optax arithmetic, term for term
+        if self.alpha is not None:
             return self.start * ((1.0 - self.alpha) * c + self.alpha)
         return self.end + (self.start - self.end) * c
 
@@ -136,7 +151,11 @@ class CosineRestarts(Schedule, name="cosine_restarts"):
 
     def _eval(self, t: Any, ops: Any) -> Any:
         i, pos, length = cycle_index(ops.maximum(t, 0.0), ops, self.period, self.period_mult)
-        c = 0.5 * (1.0 + ops.cos(math.pi * pos / length))
+        if self.alpha is not None:
+            c = 0.5 * (1.0 + ops.cos(math.pi * pos / length))
+        else:  # the cancellation-free form, as in Cosine
+            c = ops.sin(0.5 * math.pi * (length - pos) / length)
+            c = c * c
         decay = ops.power(self.peak_decay, i)
         if self.alpha is not None:
             return self.start * ((1.0 - self.alpha) * decay * c + self.alpha)
