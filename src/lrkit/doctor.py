@@ -1,0 +1,355 @@
+"""The schedule doctor: finds the mistakes that waste a training run before it starts.
+
+``check(schedule, total=N)`` evaluates the schedule at every step of the run (and a little past
+it) and reports:
+
+* ``warmup-too-long`` / ``peak-not-reached`` — the warmup (or the climb to the peak) does not end
+  inside the run, so the peak is never used;
+* ``rises-after-end`` — the rate climbs again after the schedule's designed end (a cosine used
+  past its period, a cyclic polynomial);
+* ``zero-at-start`` — step 0 has rate 0, so the first update does nothing;
+* ``jump`` — a discontinuity where two phases of a sequence meet;
+* ``length-mismatch`` — the schedule's designed length differs from the run's;
+* ``zero-region`` / ``negative`` / ``not-finite`` — stretches of the run with no learning, or
+  values no optimizer accepts;
+* ``peak-too-high`` — a peak above a sane bound for the named optimizer.
+
+Each finding has a severity: ``error`` (the run is certainly wrong), ``warning`` (probably
+wrong) or ``info``. :attr:`Report.exit_code` is 2 with an error, 1 with a warning, 0 otherwise.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import math
+from typing import Any
+
+import numpy as np
+
+from lrkit.compose import Clip, Product, Scale, Sequence, Warmup
+from lrkit.schedule import Schedule
+from lrkit.units import Budget
+
+__all__ = ["Finding", "Report", "check", "PEAK_BOUNDS"]
+
+SEVERITIES = ("info", "warning", "error")
+# (warning above, error above): peak learning rates beyond which a run is very likely unstable
+PEAK_BOUNDS: dict[str, tuple[float, float]] = {
+    "sgd": (1.0, 10.0),
+    "lars": (30.0, 100.0),
+    "adam": (1e-2, 1.0),
+    "adamw": (1e-2, 1.0),
+    "nadam": (1e-2, 1.0),
+    "radam": (1e-2, 1.0),
+    "rmsprop": (1e-2, 1.0),
+    "lamb": (0.1, 10.0),
+    "lion": (1e-3, 0.1),
+    "adagrad": (1.0, 10.0),
+    "adadelta": (10.0, 100.0),
+}
+_ANY_OPTIMIZER_BOUND = 10.0
+_MAX_EVAL = 2_000_000
+_DEFAULT_LENGTH = 1000
+
+
+@dataclasses.dataclass(frozen=True)
+class Finding:
+    """One problem found in a schedule: ``severity`` is ``"error"``, ``"warning"`` or ``"info"``;
+    ``code`` a stable identifier; ``step`` where it happens (when it has a place)."""
+
+    severity: str
+    code: str
+    message: str
+    step: float | None = None
+
+    def __str__(self) -> str:
+        return f"{self.severity}: [{self.code}] {self.message}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Report:
+    """The doctor's findings and the numbers they were drawn from."""
+
+    findings: tuple[Finding, ...]
+    total: int
+    peak: float
+    peak_step: int
+    first: float
+    last: float
+    horizon: float | None
+
+    @property
+    def errors(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Finding, ...]:
+        return tuple(f for f in self.findings if f.severity == "warning")
+
+    @property
+    def exit_code(self) -> int:
+        """2 if there is an error, 1 if there is a warning, else 0 (for CI)."""
+        if self.errors:
+            return 2
+        return 1 if self.warnings else 0
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        return tuple(f.code for f in self.findings)
+
+    def format(self) -> str:
+        """A short human-readable report."""
+        length = "none (open-ended)" if self.horizon is None else f"{_num(self.horizon)} steps"
+        lines = [
+            f"run: {self.total} steps; schedule length: {length}",
+            f"rate: {_v(self.first)} at step 0, peak {_v(self.peak)} at step {self.peak_step}, "
+            f"{_v(self.last)} at the last step ({self.total - 1})",
+        ]
+        if not self.findings:
+            lines.append("no problems found")
+        lines.extend(str(f) for f in self.findings)
+        n_err, n_warn = len(self.errors), len(self.warnings)
+        lines.append(f"{n_err} error(s), {n_warn} warning(s)")
+        return "\n".join(lines)
+
+
+def _v(x: float) -> str:
+    return f"{x:.4g}"
+
+
+def _num(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def _resolve_total(total: Any, budget: Budget | None) -> int | None:
+    if total is None:
+        return budget.resolved_total_steps() if budget is not None else None
+    if isinstance(total, (str, dict)):
+        if budget is None:
+            raise ValueError(f"total={total!r} has a unit: pass a budget to resolve it")
+        total = budget.steps(total, name="total")
+    if isinstance(total, bool) or not isinstance(total, (int, float, np.integer)):
+        raise TypeError(f"total must be a number of steps, got {total!r} ({type(total).__name__})")
+    if not math.isfinite(float(total)) or total < 2 or float(total) != int(total):
+        raise ValueError(f"total must be a whole number of steps >= 2, got {total!r}")
+    return int(total)
+
+
+def _optimizer(name: str | None) -> str | None:
+    if name is None:
+        return None
+    if not isinstance(name, str):
+        raise TypeError(f"optimizer must be a string such as 'adamw', got {name!r}")
+    key = name.lower().replace("-", "").replace("_", "")
+    if key not in PEAK_BOUNDS:
+        near = difflib.get_close_matches(key, sorted(PEAK_BOUNDS), n=1)
+        hint = f"; did you mean {near[0]!r}?" if near else ""
+        raise ValueError(f"optimizer must be one of {', '.join(sorted(PEAK_BOUNDS))}, got {name!r}{hint}")
+    return key
+
+
+def _walk(s: Schedule, offset: float, out: list[tuple[str, Schedule, float]]) -> None:
+    """Collect (kind, node, global offset) for warmups and sequences, through the composites
+    whose time shift is known."""
+    if isinstance(s, Warmup):
+        out.append(("warmup", s, offset))
+        _walk(s.schedule, offset + (s.steps if s.prefix else 0.0), out)
+    elif isinstance(s, Sequence):
+        out.append(("sequence", s, offset))
+        starts = (0.0, *s.boundaries)
+        for phase, b in zip(s.phases, starts):
+            _walk(phase, offset + (b if s.relative else 0.0), out)
+    elif isinstance(s, (Scale, Clip)):
+        _walk(s.schedule, offset, out)
+    elif isinstance(s, Product):
+        for child in s.schedules:
+            _walk(child, offset, out)
+
+
+def _steps_to_eval(n: int, marks: list[float]) -> np.ndarray:
+    if n <= _MAX_EVAL:
+        return np.arange(n, dtype=np.float64)
+    grid = np.unique(np.round(np.linspace(0, n - 1, _MAX_EVAL)))
+    extra = [m + d for m in marks for d in (-2, -1, 0, 1) if 0 <= m + d < n]
+    return np.unique(np.concatenate([grid, np.asarray(extra, dtype=np.float64)]))
+
+
+def check(schedule: Schedule, total: int | str | None = None, *, optimizer: str | None = None,
+          budget: Budget | dict[str, Any] | None = None) -> Report:
+    """Examine ``schedule`` for a run of ``total`` optimizer steps.
+
+    ``total`` may be written with a unit (``"10 epochs"``) when ``budget`` is given, and is taken
+    from the budget when omitted. Without either, the schedule's own length (``horizon``) is the
+    run, or 1000 steps for an open-ended schedule. ``optimizer`` (``"sgd"``, ``"adamw"`` ...)
+    enables the peak-rate bound of :data:`PEAK_BOUNDS`.
+    """
+    if not isinstance(schedule, Schedule):
+        raise TypeError(f"schedule must be an lrkit Schedule, got {schedule!r} ({type(schedule).__name__})")
+    if isinstance(budget, dict):
+        budget = Budget.from_config(budget)
+    if budget is not None and not isinstance(budget, Budget):
+        raise TypeError(f"budget must be an lrkit.Budget or a mapping, got {budget!r}")
+    opt = _optimizer(optimizer)
+    run = _resolve_total(total, budget)
+    horizon = schedule.horizon
+    given_total = run is not None
+    if run is None:
+        run = max(int(math.ceil(horizon)), 2) if horizon is not None else _DEFAULT_LENGTH
+    extent = max(run, int(math.ceil(horizon)) if horizon is not None else 0)
+    n_eval = int(extent * 1.5) + 2
+    nodes: list[tuple[str, Schedule, float]] = []
+    _walk(schedule, 0.0, nodes)
+    marks = [float(b) for b in schedule.phase_boundaries()] + [float(run)]
+    if horizon is not None:
+        marks.append(float(horizon))
+    t = _steps_to_eval(n_eval, marks)
+    y = np.asarray(schedule(t), dtype=np.float64)
+    in_run = t < run
+    t_run, y_run = t[in_run], y[in_run]
+    findings: list[Finding] = []
+
+    bad = ~np.isfinite(y_run)
+    if bad.any():
+        i = int(np.argmax(bad))
+        findings.append(Finding("error", "not-finite", f"the rate is {y_run[i]} at step {int(t_run[i])}",
+                                float(t_run[i])))
+        y_run = np.where(bad, 0.0, y_run)
+        y = np.where(np.isfinite(y), y, 0.0)
+    peak_i = int(np.argmax(y_run))
+    peak, peak_step = float(y_run[peak_i]), int(t_run[peak_i])
+    first, last = float(y_run[0]), float(y_run[-1])
+
+    # -- the peak is used ----------------------------------------------------------------
+    warmup_error = False
+    for kind, node, off in nodes:
+        if kind != "warmup" or node.steps <= 0:
+            continue
+        end = off + node.steps
+        if end >= run:
+            warmup_error = True
+            findings.append(Finding(
+                "error", "warmup-too-long",
+                f"the warmup ends at step {_num(end)}, at or after the end of the run ({run} steps): "
+                f"the rate never reaches its target {_v(node.target)} (it stops at {_v(last)})", end))
+        elif node.steps > 0.5 * run:
+            findings.append(Finding(
+                "warning", "warmup-too-long",
+                f"the warmup takes {node.steps / run:.0%} of the run ({_num(node.steps)} of {run} "
+                "steps): usually 1-10%", end))
+    full_peak_i = int(np.argmax(y))
+    full_peak = float(y[full_peak_i])
+    if not warmup_error and full_peak > 0 and t[full_peak_i] >= run and peak < 0.99 * full_peak:
+        findings.append(Finding(
+            "error", "peak-not-reached",
+            f"the schedule reaches its peak {_v(full_peak)} only at step {int(t[full_peak_i])}, after "
+            f"the run ends ({run} steps): the highest rate used is {_v(peak)}", float(t[full_peak_i])))
+
+    # -- after the designed end ----------------------------------------------------------
+    if horizon is not None:
+        h_val = float(schedule(float(horizon)))
+        after = t >= horizon
+        tol = 1e-9 * max(abs(h_val), 1e-300) + 1e-15
+        rising = after & (y > h_val + tol)
+        if rising.any():
+            j = int(np.argmax(rising))
+            k = int(np.argmax(np.where(after, y, -np.inf)))
+            inside = t[j] < run
+            sev = "warning" if inside or not given_total else "info"
+            where = "inside the run" if inside else "after the run ends"
+            findings.append(Finding(
+                sev, "rises-after-end",
+                f"the rate rises again after the schedule's end at step {_num(horizon)} ({where}): "
+                f"from {_v(h_val)} to {_v(float(y[k]))} at step {int(t[k])}", float(t[j])))
+
+    # -- step 0 ----------------------------------------------------------------------------
+    if first == 0.0:
+        findings.append(Finding(
+            "warning", "zero-at-start",
+            "step 0 has rate 0: the first update does nothing (start the warmup above 0, e.g. at "
+            "peak/100)", 0.0))
+
+    # -- jumps where sequence phases meet -------------------------------------------------------
+    scale = max(peak, abs(float(np.min(y_run))), 1e-300)
+    for kind, node, off in nodes:
+        if kind != "sequence":
+            continue
+        for b in node.boundaries:
+            g = off + b
+            if not (2 <= g < run - 1):
+                continue
+            v = [float(schedule(float(g + d))) for d in (-2, -1, 0, 1)]
+            jump = v[2] - v[1]
+            around = max(abs(v[1] - v[0]), abs(v[3] - v[2]))
+            if abs(jump) > 0.02 * scale and abs(jump) > 3 * around:
+                flat_drop = jump < 0 and around == 0.0
+                findings.append(Finding(
+                    "info" if flat_drop else "warning", "jump",
+                    f"the rate jumps {'up' if jump > 0 else 'down'} at the phase boundary at step "
+                    f"{_num(g)}: {_v(v[1])} -> {_v(v[2])}", g))
+
+    # -- length ------------------------------------------------------------------------------
+    if given_total:
+        if horizon is None:
+            findings.append(Finding(
+                "info", "length-mismatch",
+                f"the schedule has no fixed length; it is {_v(last)} at the end of the run"))
+        elif abs(horizon - run) > max(1.0, 1e-3 * run):
+            if horizon < run:
+                tail = y_run[t_run >= horizon]
+                lo, hi = float(tail.min()), float(tail.max())
+                what = f"stay at {_v(last)}" if hi - lo <= 1e-12 * max(hi, 1e-300) else \
+                    f"run past its end (between {_v(lo)} and {_v(hi)})"
+                msg = (f"the schedule ends at step {_num(horizon)} but the run has {run} steps: the last "
+                       f"{_num(run - horizon)} steps ({(run - horizon) / run:.0%}) {what}")
+            else:
+                msg = (f"the run stops at step {run}, before the schedule ends at step {_num(horizon)}: "
+                       f"the final rate is {_v(last)} ({last / peak if peak else 0:.0%} of the peak) "
+                       f"instead of {_v(float(schedule(float(horizon))))}")
+            findings.append(Finding("warning", "length-mismatch", msg, float(min(horizon, run))))
+
+    # -- zero and negative regions ----------------------------------------------------------------
+    neg = y_run < 0
+    if neg.any():
+        i = int(np.argmax(neg))
+        findings.append(Finding("error", "negative", f"the rate is negative ({_v(float(y_run[i]))}) "
+                                f"from step {int(t_run[i])}", float(t_run[i])))
+    zero = y_run == 0.0
+    min_len = max(2, math.ceil(0.01 * run))
+    i = 0
+    n = len(zero)
+    while i < n:
+        if not zero[i]:
+            i += 1
+            continue
+        j = i
+        while j + 1 < n and zero[j + 1]:
+            j += 1
+        a, b = int(t_run[i]), int(t_run[j])
+        length = b - a + 1
+        if length >= min_len:
+            findings.append(Finding(
+                "warning", "zero-region",
+                f"the rate is 0 for steps {a}-{b} ({length} steps, {length / run:.0%} of the run): "
+                "those updates do nothing", float(a)))
+        i = j + 1
+
+    # -- peak bound ----------------------------------------------------------------------------
+    if opt is not None:
+        warn_at, err_at = PEAK_BOUNDS[opt]
+        if peak > err_at:
+            findings.append(Finding("error", "peak-too-high",
+                                    f"peak {_v(peak)} is far above the sane bound for {opt} "
+                                    f"({_v(err_at)})", float(peak_step)))
+        elif peak > warn_at:
+            findings.append(Finding("warning", "peak-too-high",
+                                    f"peak {_v(peak)} is unusually high for {opt} (above "
+                                    f"{_v(warn_at)})", float(peak_step)))
+    elif peak > _ANY_OPTIMIZER_BOUND:
+        findings.append(Finding("warning", "peak-too-high",
+                                f"peak {_v(peak)} is above {_v(_ANY_OPTIMIZER_BOUND)}, high for any "
+                                "optimizer (pass the optimizer for a precise bound)", float(peak_step)))
+
+    order = {s: k for k, s in enumerate(reversed(SEVERITIES))}
+    findings.sort(key=lambda f: order[f.severity])
+    return Report(tuple(findings), run, peak, peak_step, first, last, horizon)
