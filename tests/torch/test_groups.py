@@ -1,0 +1,202 @@
+"""param_groups: rules by name / regex / module type, multipliers, no-decay defaults, strictness."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+torch = pytest.importorskip("torch")
+from lrkit.torch import discriminative, param_groups  # noqa: E402
+from lrkit.torch.groups import Rule, spread  # noqa: E402
+from torch import nn  # noqa: E402
+
+from ._transfer_models import SmallCNN, TinyTransformer  # noqa: E402
+
+
+class Tied(nn.Module):
+    """A language-model-like module whose output projection shares the embedding's weight."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb = nn.Embedding(20, 8)
+        self.body = nn.Linear(8, 8)
+        self.ln = nn.LayerNorm(8)
+        self.out = nn.Linear(8, 20, bias=False)
+        self.out.weight = self.emb.weight
+
+    def forward(self, idx: torch.Tensor) -> torch.Tensor:
+        return self.out(self.ln(self.body(self.emb(idx))))
+
+
+def _all_trainable(model: nn.Module) -> list[nn.Parameter]:
+    return [p for p in model.parameters() if p.requires_grad]
+
+
+def _check_partition(groups, model):
+    ids = [id(p) for g in groups for p in g["params"]]
+    assert len(ids) == len(set(ids)), "a parameter is in two groups"
+    assert set(ids) == {id(p) for p in _all_trainable(model)}, "a trainable parameter is in no group"
+    for g in groups:
+        assert isinstance(g["name"], str) and g["name"]
+        assert len(g["param_names"]) == len(g["params"])
+    assert len({g["name"] for g in groups}) == len(groups)
+
+
+def test_glob_regex_and_type_rules_set_multipliers():
+    m = TinyTransformer()
+    groups = param_groups(m, [
+        Rule("head", lr_mult=10.0, name="head"),
+        Rule(re.compile(r"^encoder\.layers\.0\."), lr_mult=0.1, name="low"),
+        Rule(nn.LayerNorm, lr_mult=0.5, decay_mult=2.0, name="norms"),
+    ], lr=1e-3, weight_decay=0.01)
+    _check_partition(groups, m)
+    info = groups.as_dict()
+    assert info["head.weight"]["lr_scale"] == 10.0 and info["head.weight"]["weight_decay_scale"] == 1.0
+    assert info["head.bias"]["group"] == "head.no_decay" and info["head.bias"]["weight_decay_scale"] == 0.0
+    assert info["encoder.layers.0.linear1.weight"]["lr_scale"] == 0.1
+    # first rule wins: the LayerNorm inside block 0 goes with the regex rule, not the type rule
+    assert info["encoder.layers.0.norm1.weight"]["group"] == "low.no_decay"
+    # the type rule with an explicit decay_mult overrides the no-decay default
+    assert info["norm.weight"] == {"group": "norms", "lr_scale": 0.5, "weight_decay_scale": 2.0}
+    assert info["encoder.layers.1.norm2.bias"]["weight_decay_scale"] == 2.0
+    by = groups.by_name()
+    assert by["head"]["lr"] == pytest.approx(1e-2, rel=1e-15)
+    assert by["norms"]["weight_decay"] == pytest.approx(0.02, rel=1e-15)
+    assert by["default"]["lr"] == 1e-3 and by["default"]["weight_decay"] == 0.01
+    assert by["default.no_decay"]["weight_decay"] == 0.0
+
+
+def test_no_decay_defaults_by_module_type_and_shape_and_override():
+    m = Tied()
+    info = param_groups(m, lr=0.1, weight_decay=0.1).as_dict()
+    assert info["emb.weight"]["weight_decay_scale"] == 0.0        # embedding (2-D, by module type)
+    assert info["body.weight"]["weight_decay_scale"] == 1.0
+    assert info["body.bias"]["weight_decay_scale"] == 0.0         # bias
+    assert info["ln.weight"]["weight_decay_scale"] == 0.0         # norm gain
+    cnn = param_groups(SmallCNN(), lr=0.1, weight_decay=0.1).as_dict()
+    assert cnn["features.1.weight"]["weight_decay_scale"] == 0.0  # BatchNorm gain
+    assert cnn["features.0.weight"]["weight_decay_scale"] == 1.0  # conv kernel
+    tt = param_groups(TinyTransformer(), lr=0.1, weight_decay=0.1).as_dict()
+    assert tt["pos_embed"]["weight_decay_scale"] == 1.0           # a 3-D free parameter decays by default...
+    tt = param_groups(TinyTransformer(), lr=0.1, weight_decay=0.1, no_decay=["auto", "pos_embed"]).as_dict()
+    assert tt["pos_embed"]["weight_decay_scale"] == 0.0           # ...unless named
+    assert tt["head.bias"]["weight_decay_scale"] == 0.0           # "auto" kept the default test
+    # override by name: decay the embedding after all; or switch the default off entirely
+    info = param_groups(m, [Rule("emb", decay_mult=1.0)], lr=0.1, weight_decay=0.1).as_dict()
+    assert info["emb.weight"]["weight_decay_scale"] == 1.0
+    info = param_groups(m, lr=0.1, weight_decay=0.1, no_decay=None).as_dict()
+    assert all(v["weight_decay_scale"] == 1.0 for v in info.values())
+
+
+def test_tied_parameters_appear_once_and_match_by_any_name():
+    m = Tied()
+    groups = param_groups(m, {"out": 5.0}, lr=0.1)
+    _check_partition(groups, m)
+    names = [n for g in groups for n in g["param_names"]]
+    assert names.count("emb.weight") == 1 and "out.weight" not in names
+    # the rule names only the alias "out", but the shared tensor is that parameter
+    assert groups.as_dict()["emb.weight"]["lr_scale"] == 5.0
+    torch.optim.AdamW(groups)  # torch accepts it: no duplicate parameters
+
+
+def test_freeze_rule_leaves_parameters_out_and_stops_gradients():
+    m = SmallCNN()
+    groups = param_groups(m, {"features.0": "freeze", "fc": 3.0}, lr=0.1)
+    assert not m.features[0].weight.requires_grad and not m.features[0].bias.requires_grad
+    assert set(groups.frozen) == {"features.0.weight", "features.0.bias"}
+    _check_partition(groups, m)
+    assert "(frozen)" in groups.table()
+
+
+def test_strict_mode_reports_overlaps_orphans_and_unused_rules_by_name():
+    m = SmallCNN()
+    with pytest.raises(ValueError) as exc:
+        param_groups(m, [Rule("features.*", name="body"), Rule("*.bias", name="biases"),
+                         Rule("classifier", name="nothing")], lr=0.1, strict=True)
+    msg = str(exc.value)
+    assert "features.0.bias (rules: body, biases)" in msg
+    assert "matched by no rule: fc.weight" in msg
+    assert "rules matching no parameter: nothing" in msg
+    assert all(p.requires_grad for p in m.parameters())
+    # a partition passes strict mode
+    groups = param_groups(m, [Rule("features", lr_mult=0.1), Rule("fc")], lr=0.1, strict=True)
+    _check_partition(groups, m)
+
+
+def test_non_strict_warns_for_a_rule_matching_nothing_and_uses_a_default_group():
+    m = SmallCNN()
+    with pytest.warns(UserWarning, match="classifier"):
+        groups = param_groups(m, {"classifier": 2.0}, lr=0.1)
+    assert {g["name"] for g in groups} == {"default", "default.no_decay"}
+
+
+@pytest.mark.parametrize("kwargs, exc, words", [
+    ({"lr": 0}, ValueError, "lr must be > 0, got 0"),
+    ({"lr": "big"}, TypeError, "lr must be a number"),
+    ({"lr": 0.1, "weight_decay": -1}, ValueError, "weight_decay must be >= 0, got -1"),
+    ({"lr": 0.1, "rules": [{"match": "fc", "lr_mul": 2}]}, ValueError, "unknown option(s) ['lr_mul']"),
+    ({"lr": 0.1, "rules": [Rule("fc", decay_mult=0.5)]}, ValueError, "weight_decay must be given"),
+    ({"lr": 0.1, "rules": {"fc": -1.0}}, ValueError, "lr_mult must be >= 0, got -1.0"),
+    ({"lr": 0.1, "rules": {"re:(": 1.0}}, ValueError, "not a valid regular expression"),
+    ({"lr": 0.1, "rules": [3]}, TypeError, "rules[0] must be a Rule or a dict"),
+    ({"lr": 0.1, "rules": [{"match": int}]}, TypeError, "match must name nn.Module subclasses, got int"),
+    ({"lr": 0.1, "strict": 1}, TypeError, "strict must be True or False"),
+])
+def test_bad_arguments_name_the_argument(kwargs, exc, words):
+    m = SmallCNN()
+    rules = kwargs.pop("rules", None)
+    with pytest.raises(exc) as e:
+        param_groups(m, rules, **kwargs)
+    assert words in str(e.value)
+    assert all(p.requires_grad for p in m.parameters())
+
+
+def test_group_multipliers_are_the_real_step_sizes_of_a_plain_sgd():
+    torch.manual_seed(0)
+    m = SmallCNN()
+    before = {n: p.detach().clone() for n, p in m.named_parameters()}
+    groups = param_groups(m, {"fc": 10.0, "features.3": 0.25}, lr=0.01)
+    opt = torch.optim.SGD(groups)
+    x = torch.randn(16, 1, 8, 8)
+    nn.functional.cross_entropy(m(x), torch.randint(0, 5, (16,))).backward()
+    grads = {n: p.grad.clone() for n, p in m.named_parameters()}
+    opt.step()
+    for n, p in m.named_parameters():
+        mult = 10.0 if n.startswith("fc") else 0.25 if n.startswith("features.3") else 1.0
+        torch.testing.assert_close(p.detach(), before[n] - 0.01 * mult * grads[n], rtol=1e-6, atol=1e-9)
+
+
+def test_spread_follows_fastai_slices():
+    # fastai: slice(lo, hi) -> lo * (hi/lo) ** (i / (n-1)); slice(hi) -> hi/10 for all but the last
+    assert spread(slice(1e-5, 1e-3), 3) == pytest.approx([1e-5, 1e-4, 1e-3], rel=1e-12)
+    assert spread(slice(1e-3), 4) == [1e-4, 1e-4, 1e-4, 1e-3]
+    assert spread(2e-3, 2) == [2e-3, 2e-3]
+    assert spread(slice(1e-5, 1e-3), 1) == [1e-3]
+    with pytest.raises(ValueError, match="lr.start must be > 0"):
+        spread(slice(0.0, 1e-3), 3)
+
+
+def test_discriminative_over_named_layer_groups():
+    m = SmallCNN()
+    groups = discriminative(m, slice(1e-4, 1e-2), [["features.0", "features.1"],
+                                                   ["features.3", "features.4"], "fc"])
+    _check_partition(groups, m)
+    lr_of = {n: g["lr"] for g in groups for n in g["param_names"]}
+    assert lr_of["features.0.weight"] == pytest.approx(1e-4, rel=1e-12)
+    assert lr_of["features.4.bias"] == pytest.approx(1e-3, rel=1e-12)
+    assert lr_of["fc.weight"] == pytest.approx(1e-2, rel=1e-12)
+    assert groups.as_dict()["features.3.weight"]["lr_scale"] == pytest.approx(0.1, rel=1e-12)
+    with pytest.raises(ValueError, match="parameters in no layer group: fc.weight, fc.bias"):
+        discriminative(m, slice(1e-3), [["features"]])
+
+
+def test_discriminative_automatic_groups_on_a_transformer():
+    m = TinyTransformer(layers=2)
+    groups = discriminative(m, slice(1e-3))
+    info = groups.as_dict()
+    # embeddings (0), two encoder layers (1, 2), norm+head (3): hi/10 everywhere but the top
+    assert {v["layer_id"] for v in info.values()} == {0, 1, 2, 3}
+    assert info["head.weight"]["lr_scale"] == 1.0
+    assert info["embed.weight"]["lr_scale"] == pytest.approx(0.1, rel=1e-12)
+    assert info["encoder.layers.1.linear1.weight"]["lr_scale"] == pytest.approx(0.1, rel=1e-12)
