@@ -17,9 +17,9 @@ _EXPORTS = {
     "param_groups": "lrkit.torch.groups",
     "layer_decay": "lrkit.torch.groups",
     "discriminative": "lrkit.torch.groups",
-    "freeze": "lrkit.torch.freeze",
-    "unfreeze": "lrkit.torch.freeze",
-    "GradualUnfreeze": "lrkit.torch.freeze",
+    "freeze": "lrkit.torch.freezing",
+    "unfreeze": "lrkit.torch.freezing",
+    "GradualUnfreeze": "lrkit.torch.freezing",
     "load_partial": "lrkit.torch.restore",
 }
 
