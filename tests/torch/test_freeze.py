@@ -240,8 +240,8 @@ def test_gradual_unfreeze_with_the_driver_enters_at_the_scheduled_rate_and_resum
     m, opt, schedule, saved = _run_growing()
     assert [g["name"] for g in opt.param_groups][:2] == ["layer_5", "layer_5.no_decay"]
     # fc and conv features.3: decayed + no-decay groups; then conv 0 (two) and the BatchNorms 1, 4 (one each)
-    assert [g["name"] for g in opt.param_groups][2:] == ["layer_3", "layer_3.no_decay", "layer_1",
-                                                       "layer_1.no_decay", "layer_2.no_decay", "layer_4.no_decay"]
+    assert [g["name"] for g in opt.param_groups][2:] == [
+        "layer_3", "layer_3.no_decay", "layer_1", "layer_1.no_decay", "layer_2.no_decay", "layer_4.no_decay"]
     # a group added at step 4 gets schedule(4) * its layer-decay scale, the schedule not restarted
     at4 = saved["lrs"][4]
     assert "layer_3" in at4 and "layer_3" not in saved["lrs"][3]
