@@ -96,7 +96,9 @@ def _split_specs(tokens: Sequence[str]) -> list[list[str]]:
     one, and a bare name starts a new inline spec that the following ``key=value`` tokens join."""
     groups: list[list[str]] = []
     for tok in tokens:
-        if any(c.isspace() for c in tok.strip()) and not os.path.isfile(tok):
+        first = tok.strip().split(None, 1)[0] if tok.strip() else ""
+        joins = "=" in first and groups and not _is_file_token(groups[-1][0])
+        if any(c.isspace() for c in tok.strip()) and not joins and not os.path.isfile(tok):
             groups.append(shlex.split(tok))
         elif "=" in tok and groups and not _is_file_token(groups[-1][0]):
             groups[-1].append(tok)
@@ -305,7 +307,8 @@ def _draw(args: argparse.Namespace, loaded: list[Loaded], labels: list[str] | No
 
 def cmd_plot(args: argparse.Namespace) -> int:
     item = load_spec(args.spec, args.budget)
-    return _draw(args, [item], None, args.title or item.label)
+    title = item.label if len(item.label) <= 72 else item.label[:69].rstrip() + "..."
+    return _draw(args, [item], None, args.title or title)
 
 
 def _with_defaults(cfg: dict[str, Any]) -> dict[str, Any]:
@@ -316,7 +319,7 @@ def _with_defaults(cfg: dict[str, Any]) -> dict[str, Any]:
     return {**{p.name: p.default for p in params if not p.required}, **cfg}
 
 
-def _auto_labels(items: list[Loaded]) -> list[str]:
+def auto_labels(items: list[Loaded]) -> list[str]:
     """Legend labels: the parameters that differ when all schedules share one type."""
     types = {str(x.config.get("type")) for x in items}
     if len(types) == 1 and all("type" in x.config for x in items):
@@ -340,7 +343,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
         if len(labels) != len(items):
             raise UsageError(f"--label: give {len(items)} labels separated by commas, got {len(labels)}")
     else:
-        labels = _auto_labels(items)
+        labels = auto_labels(items)
     return _draw(args, items, labels, args.title)
 
 
