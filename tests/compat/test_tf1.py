@@ -1,0 +1,211 @@
+"""lrkit.compat.tf1 against TensorFlow's tf.compat.v1.train decay functions.
+
+Golden values come from tests/golden/generate_tf_keras_optax.py, which runs the real TensorFlow
+(float64 inputs where TensorFlow allows them: rel 1e-12; its cosine family multiplies by a
+float32 ``constant(pi)`` and only runs in float32: rel 1e-6, with an absolute floor of a few
+float32 ulps of the peak value, since float32 cannot carry 1e-6 relative accuracy near 0).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import lrkit
+from lrkit.compat import tf1
+
+GOLDEN = json.loads((Path(__file__).parents[1] / "golden" / "tf1_golden.json").read_text())
+VALUE_CASES = [c for c in GOLDEN if not c["func"].endswith(":samples")]
+NOISE = next(c for c in GOLDEN if c["func"] == "noisy_linear_cosine_decay:samples")
+
+
+def schedule_of(case):
+    kw = dict(case["kwargs"])
+    func = getattr(tf1, case["func"])
+    if case["func"] == "learning_rate_with_decay":
+        return func(**kw)
+    if case["func"] == "configure_learning_rate":
+        return func(kw.pop("num_samples_per_epoch"), None, **kw)
+    if case["func"] == "piecewise_constant":
+        return func(None, **kw)
+    return func(global_step=None, **kw)
+
+
+def tolerances(case):
+    if case["dtype"] == "float64":
+        return dict(rtol=1e-12, atol=0.0)
+    return dict(rtol=1e-6, atol=5e-7 * max(abs(v) for v in case["values"]))
+
+
+def float32_index_misses(case):
+    """Steps where TensorFlow's float32 restart index and lrkit's float64 one (the same
+    formula) fall on different sides of an exact cycle boundary."""
+    if case["func"] != "cosine_decay_restarts" or case["dtype"] != "float32":
+        return set()
+    kw = case["kwargs"]
+    out = set()
+    for t in case["steps"]:
+        f64 = t / kw["first_decay_steps"]
+        f32 = np.float32(t) / np.float32(kw["first_decay_steps"])
+        tm, tm32 = kw["t_mul"], np.float32(kw["t_mul"])
+        if tm == 1.0:
+            continue
+        i64 = math.floor(math.log(1.0 - f64 * (1.0 - tm)) / math.log(tm))
+        i32 = np.floor(np.log(np.float32(1.0) - f32 * (np.float32(1.0) - tm32)) / np.log(tm32))
+        if i64 != int(i32):
+            out.add(t)
+    return out
+
+
+def case_id(case):
+    return f"{case['func']}-{GOLDEN.index(case)}"
+
+
+@pytest.mark.parametrize("case", VALUE_CASES, ids=case_id)
+def test_golden_values(case):
+    s = schedule_of(case)
+    skip = float32_index_misses(case)
+    keep = [i for i, t in enumerate(case["steps"]) if t not in skip]
+    steps = np.asarray(case["steps"])[keep]
+    want = np.asarray(case["values"])[keep]
+    np.testing.assert_allclose(s(steps), want, **tolerances(case))
+    np.testing.assert_allclose([s(float(t)) for t in steps], want, **tolerances(case))
+
+
+def test_float32_restart_index_difference_is_the_documented_one():
+    """At step 2420 (t_mul=3, first_decay_steps=20: the 5th restart) TensorFlow's float32 log
+    finds the restart but float64's log(243)/log(3) = 4.999... misses it; lrkit's compat uses
+    the float64 formula (as Keras does with float64 inputs), native CosineRestarts is exact."""
+    case = next(c for c in VALUE_CASES if c["func"] == "cosine_decay_restarts"
+                and c["kwargs"]["t_mul"] == 3.0)
+    assert float32_index_misses(case) == {2420.0}
+    t = 2420.0
+    tf_value = case["values"][case["steps"].index(t)]
+    kw = case["kwargs"]
+    assert schedule_of(case)(t) == pytest.approx(0.0, abs=1e-12)  # end of the 4th cycle
+    native = lrkit.CosineRestarts(kw["learning_rate"], kw["first_decay_steps"], kw["t_mul"],
+                                  kw["m_mul"], alpha=kw["alpha"])
+    assert native(t) == pytest.approx(tf_value, rel=1e-6)  # start of the 5th cycle
+
+
+def test_global_step_kinds():
+    assert isinstance(tf1.exponential_decay(0.1, 500, 100, 0.96, staircase=True), float)
+    assert tf1.exponential_decay(0.1, 500, 100, 0.96, staircase=True) == pytest.approx(
+        0.1 * 0.96**5, rel=1e-15)
+    arr = tf1.polynomial_decay(0.5, np.arange(0, 30), 10, cycle=True)
+    assert isinstance(arr, np.ndarray) and arr.shape == (30,)
+    s = tf1.cosine_decay(0.1, None, 100)
+    assert isinstance(s, lrkit.Schedule)
+    assert s(50) == tf1.cosine_decay(0.1, 50, 100)
+    with pytest.raises(TypeError, match="global_step"):
+        tf1.cosine_decay(0.1, True, 100)
+
+
+def test_piecewise_switches_after_the_boundary():
+    assert tf1.piecewise_constant(100, [100], [1.0, 0.1]) == 1.0
+    assert tf1.piecewise_constant(101, [100], [1.0, 0.1]) == 0.1
+
+
+def test_polynomial_cycle_keeps_the_initial_rate_at_step_0():
+    assert tf1.polynomial_decay(0.5, 0, 10, end_learning_rate=0.0, cycle=True) == 0.5
+    assert tf1.polynomial_decay(0.5, 10, 10, end_learning_rate=0.0, cycle=True) == 0.0
+    assert tf1.polynomial_decay(0.5, 11, 10, end_learning_rate=0.0, cycle=True) == pytest.approx(
+        0.5 * (1 - 11 / 20))
+
+
+def test_configs_round_trip_and_name_the_tf1_functions():
+    for case in VALUE_CASES:
+        s = schedule_of(case)
+        back = lrkit.from_config(json.loads(json.dumps(s.to_config())))
+        assert back == s
+    cfg = {"type": "tf1.cosine_decay_restarts", "learning_rate": 0.1, "first_decay_steps": 10,
+           "t_mul": 2.0, "m_mul": 0.5, "alpha": 0.1}
+    s = lrkit.from_config(cfg)
+    steps = np.arange(0, 200)
+    np.testing.assert_array_equal(s(steps), tf1.cosine_decay_restarts(0.1, steps, 10, 2.0, 0.5,
+                                                                      0.1))
+
+
+def test_noise_free_noisy_linear_cosine_is_linear_cosine():
+    steps = np.arange(0, 120)
+    a = tf1.noisy_linear_cosine_decay(0.1, steps, 100, initial_variance=0.0)
+    b = tf1.linear_cosine_decay(0.1, steps, 100)
+    np.testing.assert_array_equal(a, b)
+
+
+def test_noise_matches_tensorflow_statistically_and_is_deterministic():
+    """TensorFlow draws fresh noise at every call; lrkit's is a pure function of (seed, step).
+    Across seeds, lrkit's values at a step follow TensorFlow's distribution at that step."""
+    from scipy import stats
+
+    kw = NOISE["kwargs"]
+    seeds = range(1500)
+    for step, tf_samples in NOISE["samples"].items():
+        t = float(step)
+        ours = np.array([tf1.noisy_linear_cosine_decay(global_step=t, seed=k, **kw)
+                         for k in seeds])
+        theirs = np.asarray(tf_samples)
+        res = stats.ks_2samp(ours, theirs)
+        assert res.pvalue > 1e-3, (step, res)
+        assert np.std(ours) == pytest.approx(np.std(theirs), rel=0.1)
+    a = tf1.noisy_linear_cosine_decay(global_step=np.arange(50), seed=7, **kw)
+    b = tf1.noisy_linear_cosine_decay(global_step=np.arange(50), seed=7, **kw)
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, tf1.noisy_linear_cosine_decay(global_step=np.arange(50), seed=8,
+                                                               **kw))
+
+
+def test_learning_rate_with_decay_is_the_resnet_recipe():
+    s = tf1.learning_rate_with_decay(128, 256, 12800, [10, 15, 20], [1, 0.1, 0.01, 0.001],
+                                     warmup=True)
+    assert s == lrkit.resnet_step_decay(128, 256, 12800, [10, 15, 20], [1, 0.1, 0.01, 0.001],
+                                        warmup_epochs=5)
+    assert s(0) == 0.0 and s(500) == 0.05 and s(1600) == pytest.approx(0.05 * 0.01)
+
+
+@pytest.mark.parametrize(("call", "exc", "words"), [
+    (lambda: tf1.configure_learning_rate(1000, 10, learning_rate=0.1,
+                                         learning_rate_decay_type="cosine",
+                                         num_epochs_per_decay=2, batch_size=32,
+                                         learning_rate_decay_factor=0.9, end_learning_rate=0.0),
+     ValueError, "learning_rate_decay_type must be one of 'fixed', 'exponential', 'polynomial', "
+                 "got 'cosine'"),
+    (lambda: tf1.configure_learning_rate(10, 10, learning_rate=0.1,
+                                         learning_rate_decay_type="exponential",
+                                         num_epochs_per_decay=1, batch_size=32,
+                                         learning_rate_decay_factor=0.9, end_learning_rate=0.0),
+     ValueError, "decay step"),
+    (lambda: tf1.exponential_decay(0.1, 5, 0, 0.9), ValueError, "decay_steps must be > 0, got 0"),
+    (lambda: tf1.exponential_decay(-0.1, 5, 10, 0.9), ValueError, "learning_rate must be >= 0"),
+    (lambda: tf1.piecewise_constant(5, [10, 20], [1.0, 0.5]), ValueError,
+     "one more element than boundaries"),
+    (lambda: tf1.piecewise_constant(5, [20, 10], [1.0, 0.5, 0.1]), ValueError,
+     "strictly increasing"),
+    (lambda: tf1.cosine_decay(0.1, 5, 100, alpha=1.5), ValueError, r"alpha must be in \[0, 1\]"),
+    (lambda: tf1.cosine_decay_restarts(0.1, 5, 10, t_mul=0.5), ValueError, "t_mul must be >= 1"),
+    (lambda: tf1.polynomial_decay(0.1, 5, 10, cycle="yes"), TypeError, "cycle must be True or"),
+    (lambda: tf1.learning_rate_with_decay(128, 256, 1000, [1, 2], [1.0, 0.1]), ValueError,
+     "decay_rates must have one more element"),
+])
+def test_bad_arguments_are_rejected_with_the_argument_named(call, exc, words):
+    with pytest.raises(exc, match=words):
+        call()
+
+
+def test_live_against_tensorflow():
+    tf = pytest.importorskip("tensorflow")
+    v1 = tf.compat.v1.train
+    steps = np.array([0.0, 1.0, 99.0, 100.0, 101.0, 250.0, 1000.0])
+    peer = v1.polynomial_decay(np.float64(0.1), steps, 100, np.float64(0.001), power=np.float64(2.0),
+                               cycle=True)
+    peer = peer() if callable(peer) else peer
+    np.testing.assert_allclose(tf1.polynomial_decay(0.1, steps, 100, 0.001, 2.0, True),
+                               peer.numpy(), rtol=1e-12, atol=0)
+    peer = v1.cosine_decay_restarts(0.1, steps.astype(np.float32), 30, 2.0, 0.5, 0.1)
+    peer = peer() if callable(peer) else peer
+    np.testing.assert_allclose(tf1.cosine_decay_restarts(0.1, steps, 30, 2.0, 0.5, 0.1),
+                               peer.numpy(), rtol=1e-6, atol=5e-8)
