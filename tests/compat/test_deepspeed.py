@@ -124,3 +124,53 @@ def test_config_names():
     assert isinstance(s, ds.WarmupDecayLR)
     # DeepSpeed's i = t - 1: the decay reaches 0 one step after total_num_steps
     assert s(100) == pytest.approx(0.01 / 90, rel=1e-12) and s(101) == 0.0
+
+
+BACKEND_CASES = [
+    ds.WarmupLR(warmup_min_lr=0.001, warmup_max_lr=0.01, warmup_num_steps=10),
+    ds.WarmupDecayLR(total_num_steps=40, warmup_max_lr=0.01, warmup_num_steps=10,
+                     warmup_type="linear"),
+    ds.WarmupCosineLR(total_num_steps=40, warmup_num_steps=10, lr=0.3),
+    ds.OneCycle(0.01, 0.1, cycle_first_step_size=9, cycle_second_step_size=6,
+                cycle_first_stair_count=3, decay_lr_rate=0.5, decay_step_size=4,
+                decay_mom_rate=0.01),
+    ds.OneCycle(0.02, 0.2, cycle_first_step_size=7, cycle_second_step_size=0),
+    ds.LRRangeTest(lr_range_test_min_lr=1e-4, lr_range_test_step_size=5,
+                   lr_range_test_staircase=True),
+]
+
+
+@pytest.mark.parametrize("s", BACKEND_CASES, ids=lambda s: type(s).__name__)
+def test_torch_and_jitted_jax_evaluation_agree(s):
+    torch = pytest.importorskip("torch")
+    jax = pytest.importorskip("jax")
+    steps = np.arange(0, 70, dtype=np.float64)
+    ref = s(steps)
+    np.testing.assert_allclose(s(torch.as_tensor(steps)).numpy(), ref, rtol=1e-12, atol=0)
+    got = np.asarray(jax.jit(s)(jax.numpy.asarray(steps, dtype=jax.numpy.float32)))
+    # float32 under jit: rel 2e-6, or a few float32 ulps of the peak near 0
+    np.testing.assert_allclose(got, ref, rtol=2e-6, atol=5e-7 * float(np.max(ref)))
+    if isinstance(s, ds.OneCycle):
+        np.testing.assert_allclose(s.momentum(torch.as_tensor(steps)).numpy(), s.momentum(steps),
+                                   rtol=1e-12)
+
+
+def test_any_valid_one_cycle_is_finite_and_non_negative():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=60, deadline=None)
+    @given(lo=st.floats(0, 1), span=st.floats(0, 1), up=st.integers(1, 50),
+           down=st.one_of(st.none(), st.integers(0, 50)), k1=st.integers(0, 5),
+           k2=st.one_of(st.none(), st.integers(0, 5)), rate=st.floats(0, 2),
+           size=st.integers(0, 20))
+    def check(lo, span, up, down, k1, k2, rate, size):
+        s = ds.OneCycle(lo, lo + span, decay_lr_rate=rate, cycle_first_step_size=up,
+                        cycle_second_step_size=down, cycle_first_stair_count=k1,
+                        cycle_second_stair_count=k2, decay_step_size=size)
+        v = s(np.arange(0, 250, dtype=np.float64))
+        assert np.all(np.isfinite(v)) and np.all(v >= 0) and np.all(v <= lo + span + 1e-12)
+        m = s.momentum(np.arange(0, 250, dtype=np.float64))
+        assert np.all(np.isfinite(m))
+
+    check()

@@ -170,3 +170,24 @@ def test_optax_degenerate_cases_are_kept():
     assert ox.exponential_decay(0.3, 10, 0.0)(100) == 0.3
     # a negative transition_begin counts as 0
     assert ox.linear_schedule(1.0, 0.0, 10, transition_begin=-4)(5) == pytest.approx(0.5)
+
+
+def test_any_valid_piecewise_interpolation_is_finite_non_negative_and_hits_its_knots():
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    @settings(max_examples=60, deadline=None)
+    @given(kind=st.sampled_from(["linear", "cosine"]), init=st.floats(0, 10),
+           table=st.dictionaries(st.integers(0, 200), st.floats(0, 4), max_size=5))
+    def check(kind, init, table):
+        s = ox.piecewise_interpolate_schedule(kind, init, table)
+        v = s(np.arange(0, 260, dtype=np.float64))
+        assert np.all(np.isfinite(v)) and np.all(v >= 0)
+        value = init
+        for b in sorted(table):  # at each boundary the value is the cumulative product
+            value *= table[b]
+            later = [k for k in table if k > b]
+            if not later or min(later) > b:
+                assert s(b) == pytest.approx(value, rel=1e-12, abs=1e-300)
+
+    check()

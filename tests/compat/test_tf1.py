@@ -209,3 +209,14 @@ def test_live_against_tensorflow():
     peer = peer() if callable(peer) else peer
     np.testing.assert_allclose(tf1.cosine_decay_restarts(0.1, steps, 30, 2.0, 0.5, 0.1),
                                peer.numpy(), rtol=1e-6, atol=5e-8)
+
+
+def test_restarts_evaluate_on_torch_and_under_jax_jit():
+    torch = pytest.importorskip("torch")
+    jax = pytest.importorskip("jax")
+    s = tf1.cosine_decay_restarts(0.1, None, 10, t_mul=1.5, m_mul=0.8, alpha=0.05)
+    steps = np.arange(0, 200, dtype=np.float64)
+    ref = s(steps)
+    np.testing.assert_allclose(s(torch.as_tensor(steps)).numpy(), ref, rtol=1e-12, atol=0)
+    got = np.asarray(jax.jit(s)(jax.numpy.asarray(steps[:19], dtype=jax.numpy.float32)))
+    np.testing.assert_allclose(got, ref[:19], rtol=2e-6, atol=1e-9)
