@@ -1,0 +1,441 @@
+"""Quality of LR-finder suggestions against a measured ground truth (issue 5 protocol).
+
+Tasks (real data shipped with scikit-learn, 70/30 stratified split, batch 64, 30 epochs):
+
+* ``digits_mlp``  -- digits (8x8, /16), MLP 64-128-10
+* ``digits_cnn``  -- digits as 1x8x8 images, conv16-pool-conv32-pool-fc10
+* ``cancer_mlp``  -- breast_cancer (standardised on the train split), MLP 30-32-2
+
+each with SGD (momentum 0.9) and with Adam.  Ground truth: 13 log-spaced rates from 1e-4 to 3,
+3 seeds each, trained once with a one-cycle schedule at that peak (``lrkit.OneCycle``, torch's
+defaults, learning rate only) and once at that constant rate.  The *best band* of a task and
+schedule is the set of grid rates whose mean test accuracy is within 1 point of the best mean.
+
+Then every finder rule runs with 5 seeds per task (the range test itself is seeded), the model is
+trained at the rule's suggestion with the same seed, and per rule we report: the share of
+suggestions inside the best band (a suggestion is in band when it lies between the smallest and
+the largest band rate, the band widened by half a grid step on each side), mean and worst accuracy
+gap to the best grid mean, runs more than 10 points below the best, the spread of the suggestion
+across seeds (max/min; median and worst over tasks), and the cost of the test relative to the
+grid and to one training run (in optimizer steps).
+
+Peers measured in the same run:
+
+* torch-lr-finder 0.2.2 (installed): its own ``LRFinder.range_test`` (exp, 1e-7..10, 100 iters)
+  and the steepest-gradient suggestion of its ``plot(suggest_lr=True)``;
+* fastai's ``minimum``, ``steep`` and ``valley`` rules.  fastai is NOT installed here (it needs
+  torchvision, which this environment must not install); the rules are re-implemented from their
+  documented definitions and applied to a fastai-style curve (1e-7..10 over 100 steps, loss
+  smoothed with beta 0.98 and debiased, stop at 4x the best, trimmed ``[num_it//10 : -5]``).
+
+Ground truth and training results are cached in ``benchmarks/results/finder_ground_truth.json``
+(keyed by task, schedule, rate and seed), so a re-run only trains what is missing.
+
+Usage::
+
+    python benchmarks/bench_finder_quality.py --phase truth      # the grid only
+    python benchmarks/bench_finder_quality.py                    # everything, then the table
+    python benchmarks/bench_finder_quality.py --quick            # 1 task/optimizer pair per model,
+                                                                 # 7 rates x 2 seeds, 3 finder seeds
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+import torch
+from torch import nn
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+
+import lrkit  # noqa: E402
+
+RESULTS = Path(__file__).resolve().parent / "results"
+CACHE = RESULTS / "finder_ground_truth.json"
+BATCH = 64
+EPOCHS = 30
+MODELS = ("digits_mlp", "digits_cnn", "cancer_mlp")
+OPTIMIZERS = ("sgd", "adam")
+SCHEDULES = ("one_cycle", "constant")
+
+
+# ----------------------------------------------------------------------------- data & models
+_DATA: dict[str, tuple[torch.Tensor, ...]] = {}
+
+
+def data(model: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    key = "cancer" if model.startswith("cancer") else "digits"
+    if key not in _DATA:
+        from sklearn.datasets import load_breast_cancer, load_digits
+        from sklearn.model_selection import train_test_split
+
+        if key == "digits":
+            x, y = load_digits(return_X_y=True)
+            x = x / 16.0
+        else:
+            x, y = load_breast_cancer(return_X_y=True)
+        xtr, xte, ytr, yte = train_test_split(x, y, test_size=0.3, random_state=0, stratify=y)
+        if key == "cancer":
+            mu, sd = xtr.mean(0), xtr.std(0) + 1e-12
+            xtr, xte = (xtr - mu) / sd, (xte - mu) / sd
+        _DATA[key] = (torch.tensor(xtr, dtype=torch.float32), torch.tensor(ytr),
+                      torch.tensor(xte, dtype=torch.float32), torch.tensor(yte))
+    xtr, ytr, xte, yte = _DATA[key]
+    if model == "digits_cnn":
+        xtr, xte = xtr.view(-1, 1, 8, 8), xte.view(-1, 1, 8, 8)
+    return xtr, ytr, xte, yte
+
+
+def build(model: str, seed: int) -> nn.Module:
+    torch.manual_seed(seed)
+    if model == "digits_mlp":
+        return nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
+    if model == "cancer_mlp":
+        return nn.Sequential(nn.Linear(30, 32), nn.ReLU(), nn.Linear(32, 2))
+    return nn.Sequential(
+        nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        nn.Flatten(), nn.Linear(32 * 2 * 2, 10),
+    )
+
+
+def make_opt(name: str, params: Any, lr: float) -> torch.optim.Optimizer:
+    if name == "sgd":
+        return torch.optim.SGD(params, lr=lr, momentum=0.9)
+    return torch.optim.Adam(params, lr=lr)
+
+
+def steps_per_epoch(model: str) -> int:
+    return math.ceil(len(data(model)[0]) / BATCH)
+
+
+def batches(model: str, seed: int) -> Any:
+    """An endless, seeded stream of shuffled training batches."""
+    xtr, ytr, _, _ = data(model)
+    g = torch.Generator().manual_seed(10_000 + seed)
+    while True:
+        perm = torch.randperm(len(xtr), generator=g)
+        for i in range(0, len(xtr), BATCH):
+            idx = perm[i:i + BATCH]
+            yield xtr[idx], ytr[idx]
+
+
+def train(model_name: str, opt_name: str, schedule: str, lr: float, seed: int) -> float:
+    """Test accuracy (%) after 30 epochs at ``lr`` (one-cycle peak or constant rate)."""
+    xtr, ytr, xte, yte = data(model_name)
+    model = build(model_name, seed)
+    opt = make_opt(opt_name, model.parameters(), lr)
+    total = EPOCHS * steps_per_epoch(model_name)
+    sched = lrkit.OneCycle(peak=lr, total_steps=total) if schedule == "one_cycle" else lrkit.Constant(lr)
+    rates = sched.curve(total)
+    loss_fn = nn.CrossEntropyLoss()
+    stream = batches(model_name, seed)
+    for step in range(total):
+        xb, yb = next(stream)
+        for group in opt.param_groups:
+            group["lr"] = float(rates[step])
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(xb), yb)
+        if not torch.isfinite(loss):
+            break  # diverged: the model is broken, evaluate it as it is
+        loss.backward()
+        opt.step()
+    with torch.no_grad():
+        logits = torch.nan_to_num(model(xte), nan=0.0, posinf=0.0, neginf=0.0)
+        return float((logits.argmax(1) == yte).float().mean()) * 100.0
+
+
+# ----------------------------------------------------------------------------- cache
+def load_cache() -> dict[str, float]:
+    if CACHE.exists():
+        return json.loads(CACHE.read_text())
+    return {}
+
+
+def save_cache(cache: dict[str, float]) -> None:
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    tmp = CACHE.with_suffix(".tmp")
+    tmp.write_text(json.dumps(cache, indent=0, sort_keys=True))
+    os.replace(tmp, CACHE)
+
+
+def key(task: str, schedule: str, lr: float, seed: int) -> str:
+    return f"{task}|{schedule}|{lr:.6g}|{seed}"
+
+
+def cached_train(cache: dict[str, float], task: str, schedule: str, lr: float, seed: int) -> float:
+    k = key(task, schedule, lr, seed)
+    if k not in cache:
+        model_name, opt_name = task.rsplit("_", 1)
+        cache[k] = train(model_name, opt_name, schedule, lr, seed)
+    return cache[k]
+
+
+def grid(quick: bool) -> np.ndarray:
+    return np.logspace(-4, math.log10(3.0), 7 if quick else 13)
+
+
+def tasks(quick: bool) -> list[str]:
+    if quick:
+        return ["digits_mlp_adam", "digits_cnn_sgd", "cancer_mlp_sgd"]
+    return [f"{m}_{o}" for m in MODELS for o in OPTIMIZERS]
+
+
+def ground_truth(cache: dict[str, float], quick: bool) -> dict[tuple[str, str], dict[str, Any]]:
+    """Per (task, schedule): grid means, best mean, and the best band [lo, hi]."""
+    seeds = range(2 if quick else 3)
+    lrs = grid(quick)
+    out: dict[tuple[str, str], dict[str, Any]] = {}
+    for task in tasks(quick):
+        for schedule in SCHEDULES:
+            t0 = time.perf_counter()
+            means = []
+            for lr in lrs:
+                means.append(statistics.fmean(cached_train(cache, task, schedule, float(lr), s)
+                                              for s in seeds))
+            save_cache(cache)
+            best = max(means)
+            band = [float(lr) for lr, m in zip(lrs, means) if m >= best - 1.0]
+            half = (math.log(lrs[1]) - math.log(lrs[0])) / 2
+            out[(task, schedule)] = {
+                "means": means, "best": best, "band": (min(band), max(band)),
+                "band_loose": (min(band) * math.exp(-half), max(band) * math.exp(half)),
+            }
+            print(f"  truth {task:18s} {schedule:9s} best {best:5.1f}% band "
+                  f"[{min(band):.2g}, {max(band):.2g}]  ({time.perf_counter() - t0:.0f}s)", flush=True)
+    return out
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--quick", action="store_true", help="a small subset (minutes, not an hour)")
+    ap.add_argument("--phase", choices=("truth", "all"), default="all")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    cache = load_cache()
+    truth = ground_truth(cache, args.quick)
+    if args.phase == "truth":
+        return
+    run_finders(cache, truth, args.quick)
+
+
+FINDER_SEEDS = 5
+CURVES = RESULTS / "finder_curves.json"
+
+
+def fresh(task: str, seed: int) -> tuple[nn.Module, torch.optim.Optimizer, Any]:
+    model_name, opt_name = task.rsplit("_", 1)
+    model = build(model_name, seed)
+    return model, make_opt(opt_name, model.parameters(), 1e-7), batches(model_name, 1000 + seed)
+
+
+def step_fn_for(model: nn.Module, opt: torch.optim.Optimizer, stream: Any) -> Callable[[float], float]:
+    loss_fn = nn.CrossEntropyLoss()
+
+    def step(lr: float) -> float:
+        xb, yb = next(stream)
+        for group in opt.param_groups:
+            group["lr"] = lr
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(xb), yb)
+        loss.backward()
+        opt.step()
+        return float(loss.detach())
+
+    return step
+
+
+def lrkit_curve(task: str, seed: int, **kw: Any) -> lrkit.finder.FinderResult:
+    from lrkit.finder import find_lr
+
+    model, opt, stream = fresh(task, seed)
+    init = {k: v.clone() for k, v in model.state_dict().items()}
+    opt_init = opt.state_dict()
+
+    def reset() -> None:
+        model.load_state_dict(init)
+        opt.load_state_dict(opt_init)
+
+    return find_lr(step_fn_for(model, opt, stream), reset=reset, **kw)
+
+
+def torch_lr_finder_suggestion(task: str, seed: int) -> float | None:
+    import contextlib
+    import io
+
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from torch_lr_finder import LRFinder
+
+    model_name, _ = task.rsplit("_", 1)
+    model, opt, _ = fresh(task, seed)
+    xtr, ytr, _, _ = data(model_name)
+    g = torch.Generator().manual_seed(1000 + seed)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(xtr, ytr), batch_size=BATCH,
+                                         shuffle=True, generator=g)
+    with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+        finder = LRFinder(model, opt, nn.CrossEntropyLoss())
+        finder.range_test(loader, end_lr=10, num_iter=100)
+        try:
+            _, lr = finder.plot(suggest_lr=True)
+        except Exception:  # too few points: torch-lr-finder raises or suggests nothing
+            lr = None
+        plt.close("all")
+    return None if lr is None else float(lr)
+
+
+# fastai's rules, re-implemented from their documented definitions (fastai is not installed)
+def fastai_trim(r: lrkit.finder.FinderResult) -> tuple[np.ndarray, np.ndarray]:
+    n_it = 100
+    lrs, losses = r.lrs, r.smoothed
+    return lrs[n_it // 10:-5], losses[n_it // 10:-5]
+
+
+def fastai_minimum(lrs: np.ndarray, losses: np.ndarray) -> float:
+    return float(lrs[int(np.nanargmin(losses))]) / 10
+
+
+def fastai_steep(lrs: np.ndarray, losses: np.ndarray) -> float:
+    grads = (losses[1:] - losses[:-1]) / (np.log(lrs[1:]) - np.log(lrs[:-1]))
+    return float(lrs[int(np.nanargmin(grads))])
+
+
+def fastai_valley(lrs: np.ndarray, losses: np.ndarray) -> float:
+    n = len(losses)
+    max_start = max_end = 0
+    lds = [1] * n
+    for i in range(1, n):
+        for j in range(i):
+            if losses[i] < losses[j] and lds[i] < lds[j] + 1:
+                lds[i] = lds[j] + 1
+            if lds[max_end] < lds[i]:
+                max_end = i
+                max_start = max_end - lds[max_end]
+    sections = (max_end - max_start) / 3
+    return float(lrs[max_start + int(sections) + int(sections / 2)])
+
+
+def collect_suggestions(task: str, seed: int, curves: dict[str, Any]) -> dict[str, dict[str, float | None]]:
+    """Per rule: {"one_cycle": lr, "constant": lr} for one task and seed (cached in ``curves``)."""
+    from lrkit.finder import FinderResult, NoSuggestion
+
+    k = f"{task}|{seed}"
+    if k not in curves:
+        curves[k] = {
+            "lrkit": lrkit_curve(task, seed).to_dict(),
+            "lrkit_x3": lrkit_curve(task, seed, repeats=3).to_dict(),
+            "fastai": lrkit_curve(task, seed, spike=1e12).to_dict(),
+            "torch_lr_finder": torch_lr_finder_suggestion(task, seed),
+        }
+    c = curves[k]
+    ours = FinderResult.from_dict(c["lrkit"])
+    ours3 = FinderResult.from_dict(c["lrkit_x3"])
+    fa = FinderResult.from_dict(c["fastai"])
+    out: dict[str, dict[str, float | None]] = {}
+
+    def both(name: str, fn: Callable[[str], float]) -> None:
+        res = {}
+        for sched in SCHEDULES:
+            try:
+                res[sched] = fn(sched)
+            except (NoSuggestion, ValueError, IndexError):
+                res[sched] = None
+        out[name] = res
+
+    for rule in ("lrkit", "minimum", "steepest", "valley"):
+        both(f"lrkit:{rule}", lambda sc, rule=rule: ours.suggest(rule, target=sc))
+    both("lrkit:lrkit repeats=3", lambda sc: ours3.suggest("lrkit", target=sc))
+    lrs, losses = fastai_trim(fa)
+    both("fastai minimum*", lambda sc: fastai_minimum(lrs, losses))
+    both("fastai steep*", lambda sc: fastai_steep(lrs, losses))
+    both("fastai valley*", lambda sc: fastai_valley(lrs, losses))
+    both("torch-lr-finder", lambda sc: c["torch_lr_finder"])
+    return out
+
+
+def in_band(lr: float, band: tuple[float, float]) -> bool:
+    return band[0] * (1 - 1e-9) <= lr <= band[1] * (1 + 1e-9)
+
+
+def run_finders(cache: dict[str, float], truth: dict[tuple[str, str], dict[str, Any]],
+                quick: bool) -> None:
+    curves = json.loads(CURVES.read_text()) if CURVES.exists() else {}
+    seeds = range(3 if quick else FINDER_SEEDS)
+    rows: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    spreads: dict[tuple[str, str], list[float]] = {}
+    for task in tasks(quick):
+        t0 = time.perf_counter()
+        per_seed = [collect_suggestions(task, s, curves) for s in seeds]
+        CURVES.write_text(json.dumps(curves))
+        for sched in SCHEDULES:
+            gt = truth[(task, sched)]
+            for rule in per_seed[0]:
+                vals = []
+                for s, sug in zip(seeds, per_seed):
+                    lr = sug[rule][sched]
+                    acc = cached_train(cache, task, sched, lr, s) if lr is not None else math.nan
+                    vals.append(lr)
+                    rows.setdefault((rule, sched), []).append({
+                        "task": task, "seed": s, "lr": lr, "acc": acc, "gap": gt["best"] - acc
+                        if lr is not None else math.inf,
+                        "in_band": lr is not None and in_band(lr, gt["band"]),
+                        "in_loose": lr is not None and in_band(lr, gt["band_loose"]),
+                    })
+                ok = [v for v in vals if v is not None]
+                spreads.setdefault((rule, sched), []).append(max(ok) / min(ok) if ok else math.inf)
+        save_cache(cache)
+        print(f"  finders {task:18s} ({time.perf_counter() - t0:.0f}s)", flush=True)
+    report(rows, spreads, quick)
+
+
+def report(rows: dict[tuple[str, str], list[dict[str, Any]]],
+           spreads: dict[tuple[str, str], list[float]], quick: bool) -> None:
+    steps_grid = 0
+    for task in tasks(quick):
+        model_name, _ = task.rsplit("_", 1)
+        runs = len(SCHEDULES) * len(grid(quick)) * (2 if quick else 3)
+        steps_grid += runs * EPOCHS * steps_per_epoch(model_name)
+    one_run = statistics.fmean(EPOCHS * steps_per_epoch(t.rsplit("_", 1)[0]) for t in tasks(quick))
+    grid_per_task = steps_grid / len(tasks(quick))
+    cost = {"lrkit:lrkit repeats=3": 300}
+    print()
+    print(f"{'rule':24s} {'sched':9s} {'in band':>8s} {'+-1/2':>6s} {'mean gap':>8s} {'worst':>6s} "
+          f"{'>10pt':>5s} {'spread med':>10s} {'spread max':>10s} {'cost/grid':>9s} {'cost/run':>8s}")
+    table = []
+    for (rule, sched), rs in rows.items():
+        n = len(rs)
+        gaps = [r["gap"] for r in rs]
+        sp = spreads[(rule, sched)]
+        steps = cost.get(rule, 100)
+        line = dict(rule=rule, schedule=sched, n=n,
+                    in_band=100.0 * sum(r["in_band"] for r in rs) / n,
+                    in_loose=100.0 * sum(r["in_loose"] for r in rs) / n,
+                    mean_gap=statistics.fmean(gaps), worst_gap=max(gaps),
+                    bad=sum(g > 10 for g in gaps), spread_median=statistics.median(sp),
+                    spread_max=max(sp), cost_grid=steps / grid_per_task, cost_run=steps / one_run)
+        table.append(line)
+        print(f"{rule:24s} {sched:9s} {line['in_band']:7.0f}% {line['in_loose']:5.0f}% "
+              f"{line['mean_gap']:8.2f} {line['worst_gap']:6.1f} {line['bad']:5d} "
+              f"{line['spread_median']:10.1f} {line['spread_max']:10.1f} {line['cost_grid']:9.4f} "
+              f"{line['cost_run']:8.2f}")
+    out = RESULTS / ("finder_quality_quick.json" if quick else "finder_quality.json")
+    out.write_text(json.dumps({"table": table, "runs": {f"{k[0]}|{k[1]}": v for k, v in rows.items()}},
+                              indent=1))
+    print(f"\nwritten {out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,183 @@
+"""The result of a range test: the recorded curve, the suggestions, a plot and a schedule."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from lrkit import _check
+from lrkit.finder.rules import RULES, TARGETS, NoSuggestion, log_median, window
+
+__all__ = ["FinderResult", "SCHEDULE_KINDS"]
+
+SCHEDULE_KINDS = ("one_cycle", "constant", "warmup_cosine")
+
+
+@dataclass(frozen=True, eq=False)
+class FinderResult:
+    """A learning-rate range test and what it suggests.
+
+    Attributes:
+        lrs: the rate of every step taken (the step that stopped the test included).
+        losses: the raw loss of every step.
+        smoothed: the bias-corrected EMA of ``losses`` (what finders usually plot).
+        usable: how many leading points the suggestion rules may use.
+        stop_reason: ``"completed"``, ``"non-finite"``, ``"diverged"`` or ``"spike"``.
+        rule, target: the defaults of :meth:`suggest` and :attr:`suggestion`.
+        runs: for a repeated test (``repeats > 1``), the individual runs; the arrays above are
+            then their pointwise median over the common length, and every suggestion is the
+            median of the runs' suggestions.
+    """
+
+    lrs: np.ndarray
+    losses: np.ndarray
+    smoothed: np.ndarray
+    usable: int
+    stop_reason: str
+    rule: str = "lrkit"
+    target: str = "one_cycle"
+    runs: tuple[FinderResult, ...] = field(default=())
+
+    # -- suggestions -------------------------------------------------------------------
+    def suggest(self, rule: str | None = None, *, target: str | None = None) -> float:
+        """The rate suggested by ``rule`` (``"lrkit"``, ``"minimum"``, ``"steepest"``,
+        ``"valley"``) for a schedule of kind ``target`` (``"one_cycle"``: the peak of a
+        schedule that warms up and anneals; ``"constant"``: a rate held for the whole run).
+
+        Only lrkit's rule depends on ``target``; the classic rules return their classic value.
+
+        Raises:
+            NoSuggestion: (a ``ValueError``) when the test has too few usable points or the
+                loss never decreased -- the message says which and what to change.
+        """
+        rule = _check.choice("rule", self.rule if rule is None else rule, RULES, "suggest")
+        target = _check.choice("target", self.target if target is None else target, TARGETS, "suggest")
+        if self.runs:
+            values = []
+            for run in self.runs:
+                try:
+                    values.append(run.suggest(rule, target=target))
+                except NoSuggestion:
+                    pass
+            if 2 * len(values) <= len(self.runs) and len(values) < len(self.runs):
+                raise NoSuggestion(f"only {len(values)} of {len(self.runs)} runs had enough usable "
+                                   "points to suggest a rate")
+            return log_median(values)
+        w = window(self.lrs, self.losses, self.smoothed, self.usable)
+        return RULES[rule](w, target)
+
+    @property
+    def suggestion(self) -> float | None:
+        """The default rule's rate for the default target, or ``None`` when there is nothing to
+        suggest (see :attr:`reason`)."""
+        try:
+            return self.suggest()
+        except NoSuggestion:
+            return None
+
+    @property
+    def reason(self) -> str | None:
+        """Why there is no :attr:`suggestion` (``None`` when there is one)."""
+        try:
+            self.suggest()
+        except NoSuggestion as exc:
+            return str(exc)
+        return None
+
+    def suggestions(self, target: str | None = None) -> dict[str, float | None]:
+        """Every rule's suggestion (``None`` where a rule has none)."""
+        out: dict[str, float | None] = {}
+        for name in RULES:
+            try:
+                out[name] = self.suggest(name, target=target)
+            except NoSuggestion:
+                out[name] = None
+        return out
+
+    # -- schedule from the suggestion ----------------------------------------------------
+    def schedule(self, kind: str = "one_cycle", *, total_steps: float | None = None,
+                 warmup_steps: float = 0.0, rule: str | None = None, **kwargs: Any) -> Any:
+        """An lrkit schedule built around the suggestion.
+
+        * ``"one_cycle"``: ``lrkit.OneCycle(peak=suggest(rule, target="one_cycle"),
+          total_steps=total_steps, **kwargs)``;
+        * ``"constant"``: ``lrkit.Constant(suggest(rule, target="constant"))``;
+        * ``"warmup_cosine"``: a linear warmup of ``warmup_steps`` to the one-cycle peak, then
+          ``lrkit.Cosine`` down to ``kwargs.get("end", 0)`` over the remaining steps.
+        """
+        from lrkit.compose import warmup
+        from lrkit.schedules import Constant, Cosine, OneCycle
+
+        kind = _check.choice("kind", kind, SCHEDULE_KINDS, "schedule")
+        if kind == "constant":
+            if kwargs:
+                raise TypeError(f"schedule: kind='constant' takes no extra arguments, got {sorted(kwargs)}")
+            return Constant(self.suggest(rule, target="constant"))
+        if total_steps is None:
+            raise TypeError(f"schedule: kind={kind!r} needs total_steps")
+        total = _check.positive("total_steps", total_steps, "schedule")
+        peak = self.suggest(rule, target="one_cycle")
+        if kind == "one_cycle":
+            return OneCycle(peak=peak, total_steps=total, **kwargs)
+        warm = _check.non_negative("warmup_steps", warmup_steps, "schedule")
+        if warm >= total:
+            raise ValueError(f"schedule: warmup_steps must be < total_steps, got warmup_steps={warm!r}, "
+                             f"total_steps={total!r}")
+        return warmup(Cosine(start=peak, steps=total - warm, **kwargs), steps=warm)
+
+    # -- export --------------------------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict: the curve, the stop, and every rule's suggestion for both targets
+        (non-finite losses become ``None``)."""
+        def floats(a: np.ndarray) -> list[float | None]:
+            return [float(v) if math.isfinite(v) else None for v in a]
+
+        return {
+            "lrs": floats(self.lrs),
+            "losses": floats(self.losses),
+            "smoothed": floats(self.smoothed),
+            "usable": int(self.usable),
+            "stop_reason": self.stop_reason,
+            "rule": self.rule,
+            "target": self.target,
+            "suggestion": self.suggestion,
+            "reason": self.reason,
+            "suggestions": {t: self.suggestions(t) for t in TARGETS},
+            "runs": [r.to_dict() for r in self.runs],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> FinderResult:
+        """Rebuild a result from :meth:`to_dict` output (suggestions are recomputed)."""
+        def arr(v: list[float | None]) -> np.ndarray:
+            return np.asarray([math.nan if x is None else x for x in v], dtype=np.float64)
+
+        return cls(arr(d["lrs"]), arr(d["losses"]), arr(d["smoothed"]), int(d["usable"]),
+                   str(d["stop_reason"]), d.get("rule", "lrkit"), d.get("target", "one_cycle"),
+                   tuple(cls.from_dict(r) for r in d.get("runs", ())))
+
+    def plot(self, ax: Any = None, *, rules: tuple[str, ...] | None = None, raw: bool = True) -> Any:
+        """Plot loss against rate (log axis) with each rule's suggestion marked; returns the
+        matplotlib ``Axes``. Imports matplotlib only when called."""
+        from lrkit.finder.plot import plot_result
+
+        return plot_result(self, ax=ax, rules=tuple(RULES) if rules is None else rules, raw=raw)
+
+    def __repr__(self) -> str:
+        s = self.suggestion
+        sug = f"{s:.3g}" if s is not None else "None"
+        return (f"FinderResult(points={len(self.lrs)}, usable={self.usable}, "
+                f"stop_reason={self.stop_reason!r}, suggestion={sug} [{self.rule}, {self.target}])")
+
+
+def combine(runs: list[FinderResult]) -> FinderResult:
+    """A repeated test: pointwise medians over the common length, suggestions by median."""
+    n = min(len(r.lrs) for r in runs)
+    stack = lambda name: np.median(np.stack([getattr(r, name)[:n] for r in runs]), axis=0)  # noqa: E731
+    usable = min(min(r.usable for r in runs), n)
+    reasons = sorted({r.stop_reason for r in runs})
+    return FinderResult(runs[0].lrs[:n].copy(), stack("losses"), stack("smoothed"), usable,
+                        "+".join(reasons), runs[0].rule, runs[0].target, tuple(runs))

@@ -1,0 +1,282 @@
+"""PyTorch glue for the range test: ``lrkit.torch.find_lr(model, optimizer, data, loss_fn)``.
+
+It builds the one-step training function the framework-free core (:func:`lrkit.finder.find_lr`)
+drives, and leaves the model exactly as it found it: parameters, buffers, gradients, optimizer
+state and hyperparameters, an attached scheduler, a GradScaler, train/eval flags and the random
+number generators are snapshot once before the test and restored bitwise afterwards -- also when
+the test diverges, raises or is interrupted.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import numpy as np
+
+import torch
+from lrkit import _check
+from lrkit.finder.core import check_options
+from lrkit.finder.core import find_lr as _core_find_lr
+from lrkit.finder.result import FinderResult
+
+__all__ = ["find_lr"]
+
+OWNER = "lrkit.torch.find_lr"
+
+
+# ----------------------------------------------------------------------------- snapshot
+def _clone_tree(obj: Any, device: torch.device | None) -> Any:
+    """A deep copy of a state-dict-like tree; tensors are cloned (onto ``device`` if given)."""
+    if isinstance(obj, torch.Tensor):
+        t = obj.detach()
+        return t.to(device, copy=True) if device is not None else t.clone()
+    if isinstance(obj, dict):
+        return {k: _clone_tree(v, device) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [_clone_tree(v, device) for v in obj]
+    if isinstance(obj, tuple):
+        return tuple(_clone_tree(v, device) for v in obj)
+    return obj
+
+
+class _Snapshot:
+    """One copy of everything the range test changes; :meth:`restore` puts it back bitwise."""
+
+    def __init__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any,
+                 scaler: Any, data: Any, on_cpu: bool) -> None:
+        dev = torch.device("cpu") if on_cpu else None
+        self.model, self.optimizer, self.scheduler, self.scaler = model, optimizer, scheduler, scaler
+        self.tensors = [(t, _clone_tree(t, dev)) for t in self._live_tensors(model)]
+        self.grads = [(p, None if p.grad is None else _clone_tree(p.grad, dev))
+                      for p in self._params(model, optimizer)]
+        self.training = [(m, m.training) for m in model.modules()]
+        self.opt_state = _clone_tree(optimizer.state_dict(), dev)
+        self.opt_attrs = {k: getattr(optimizer, k) for k in ("_opt_called",) if hasattr(optimizer, k)}
+        self.sched_state = _clone_tree(scheduler.state_dict(), dev) if scheduler is not None else None
+        self.scaler_state = _clone_tree(scaler.state_dict(), None) if scaler is not None else None
+        self.rng_cpu = torch.get_rng_state()
+        self.rng_cuda = (torch.cuda.get_rng_state_all()
+                         if torch.cuda.is_available() and torch.cuda.is_initialized() else None)
+        self.rng_py = random.getstate()
+        self.rng_np = np.random.get_state()
+        gen = getattr(data, "generator", None)
+        self.data_gen = gen if isinstance(gen, torch.Generator) else None
+        self.data_gen_state = self.data_gen.get_state() if self.data_gen is not None else None
+
+    @staticmethod
+    def _live_tensors(model: torch.nn.Module) -> list[torch.Tensor]:
+        seen: set[int] = set()
+        out = []
+        for t in list(model.parameters()) + list(model.buffers()):
+            if id(t) not in seen:
+                seen.add(id(t))
+                out.append(t)
+        return out
+
+    @staticmethod
+    def _params(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> list[torch.Tensor]:
+        seen: set[int] = set()
+        out = []
+        for p in list(model.parameters()) + [p for g in optimizer.param_groups for p in g["params"]]:
+            if id(p) not in seen:
+                seen.add(id(p))
+                out.append(p)
+        return out
+
+    def restore(self, *, rng: bool, final: bool) -> None:
+        """Put the state back. ``final=False`` keeps the snapshot intact for another restore
+        (the optimizer may alias the tensors it is given); ``rng=False`` lets the random
+        generators run on, so a repeated test sees other batches."""
+        with torch.no_grad():
+            for live, saved in self.tensors:
+                live.copy_(saved)
+            for p, g in self.grads:
+                if g is None:
+                    p.grad = None
+                elif p.grad is not None and p.grad.shape == g.shape and p.grad.dtype == g.dtype:
+                    p.grad.copy_(g)
+                else:
+                    p.grad = g.to(p.device, copy=True)
+        for m, flag in self.training:
+            m.training = flag
+        state = self.opt_state if final else _clone_tree(self.opt_state, None)
+        self.optimizer.load_state_dict(state)
+        for k, v in self.opt_attrs.items():
+            setattr(self.optimizer, k, v)
+        if self.scheduler is not None:
+            self.scheduler.load_state_dict(_clone_tree(self.sched_state, None))
+        if self.scaler is not None:
+            self.scaler.load_state_dict(_clone_tree(self.scaler_state, None))
+        if rng:
+            torch.set_rng_state(self.rng_cpu)
+            if self.rng_cuda is not None:
+                torch.cuda.set_rng_state_all(self.rng_cuda)
+            random.setstate(self.rng_py)
+            np.random.set_state(self.rng_np)
+            if self.data_gen is not None:
+                self.data_gen.set_state(self.data_gen_state)
+
+
+# ----------------------------------------------------------------------------- batches
+class _Cycle:
+    """Endless batches: a re-iterable ``data`` (a DataLoader, a list) starts over when it runs
+    out; a one-shot iterator that runs out is an error."""
+
+    def __init__(self, data: Iterable[Any]) -> None:
+        self.data = data
+        self.it: Iterator[Any] = iter(data)
+        self.one_shot = self.it is data
+        self.count = 0
+
+    def __next__(self) -> Any:
+        try:
+            batch = next(self.it)
+        except StopIteration:
+            if self.one_shot or self.count == 0:
+                what = "is empty" if self.count == 0 else f"ran out after {self.count} batches"
+                raise ValueError(f"{OWNER}: data {what}; pass a re-iterable source (a DataLoader or "
+                                 "a list of batches) so the test can cycle through it") from None
+            self.it = iter(self.data)
+            batch = next(self.it)
+        self.count += 1
+        return batch
+
+
+def _to_device(obj: Any, device: torch.device) -> Any:
+    if isinstance(obj, torch.Tensor):
+        return obj.to(device, non_blocking=True)
+    if isinstance(obj, dict):
+        return {k: _to_device(v, device) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)) and not hasattr(obj, "_fields"):
+        return type(obj)(_to_device(v, device) for v in obj)
+    return obj
+
+
+def _default_step(loss_fn: Callable[..., Any]) -> Callable[[torch.nn.Module, Any], Any]:
+    def step(model: torch.nn.Module, batch: Any) -> Any:
+        if not isinstance(batch, (list, tuple)) or len(batch) < 2:
+            raise TypeError(f"{OWNER}: a batch must be (inputs, targets, ...) for loss_fn, got "
+                            f"{type(batch).__name__}; pass train_step=lambda model, batch: loss "
+                            "for other batch structures")
+        inputs, targets = batch[0], batch[1]
+        if isinstance(inputs, dict):
+            out = model(**inputs)
+        elif isinstance(inputs, (list, tuple)):
+            out = model(*inputs)
+        else:
+            out = model(inputs)
+        return loss_fn(out, targets)
+
+    return step
+
+
+# ----------------------------------------------------------------------------- public API
+def find_lr(model: torch.nn.Module, optimizer: torch.optim.Optimizer, data: Iterable[Any],
+            loss_fn: Callable[..., torch.Tensor] | None = None, *,
+            train_step: Callable[[torch.nn.Module, Any], torch.Tensor] | None = None,
+            start: float = 1e-7, end: float = 10.0, num_steps: int = 100, mode: str = "exponential",
+            accumulation_steps: int = 1, amp_dtype: torch.dtype | None = None, scaler: Any = None,
+            scheduler: Any = None, state_on_cpu: bool = False, progress: bool = True,
+            repeats: int = 1, smoothing: float = 0.98, diverge: float = 4.0, spike: float = 10.0,
+            rule: str = "lrkit", target: str = "one_cycle") -> FinderResult:
+    r"""The learning-rate range test on a PyTorch model; the model is left untouched.
+
+    Each test step draws ``accumulation_steps`` batches from ``data`` (cycled when it is
+    shorter than the test), computes the loss -- ``loss_fn(model(inputs), targets)`` for
+    ``(inputs, targets, ...)`` batches, or ``train_step(model, batch)`` for any other structure
+    -- under ``torch.autocast(dtype=amp_dtype)`` when ``amp_dtype`` is given, back-propagates
+    :math:`\ell / A` (through ``scaler.scale`` when a ``GradScaler`` is given), and takes one
+    optimizer step at rate :math:`\eta_i` (see :func:`lrkit.finder.find_lr` for the rates,
+    the smoothing, the stopping rules and the suggestions). The recorded loss is the mean of the
+    :math:`A` = ``accumulation_steps`` micro-batch losses.
+
+    With several parameter groups the test keeps their ratios: group :math:`g` runs at
+    :math:`\eta_i \cdot r_g/\max_h r_h`, :math:`r_g` its rate before the test.
+
+    Before the test one copy of the state is taken (on the CPU with ``state_on_cpu=True``):
+    parameters, buffers, gradients, optimizer state and hyperparameters, ``scheduler`` and
+    ``scaler`` states, module train/eval flags, and the CPU/CUDA/Python/NumPy random generators
+    (and ``data.generator`` when it has one). It is restored bitwise when the test ends, diverges,
+    raises or is interrupted (``KeyboardInterrupt``). Between repeats (``repeats > 1``) the
+    model is restored but the random generators run on, so each repeat sees other batches.
+
+    Raises:
+        TypeError/ValueError: bad arguments (before anything is touched), a non-finite first
+            loss, a loss that is not a scalar tensor, or ``data`` that is empty or a one-shot
+            iterator that runs out -- in every case the model is restored.
+    """
+    opts = check_options(start=start, end=end, num_steps=num_steps, mode=mode, smoothing=smoothing,
+                         diverge=diverge, spike=spike, repeats=repeats, rule=rule, target=target)
+    if not isinstance(model, torch.nn.Module):
+        raise TypeError(f"{OWNER}: model must be a torch.nn.Module, got {type(model).__name__}")
+    if not isinstance(optimizer, torch.optim.Optimizer):
+        raise TypeError(f"{OWNER}: optimizer must be a torch.optim.Optimizer, got "
+                        f"{type(optimizer).__name__}")
+    if train_step is None and loss_fn is None:
+        raise TypeError(f"{OWNER}: pass loss_fn (for (inputs, targets) batches) or train_step "
+                        "(model, batch) -> loss")
+    if train_step is not None and not callable(train_step):
+        raise TypeError(f"{OWNER}: train_step must be callable (model, batch) -> loss, got {train_step!r}")
+    if loss_fn is not None and not callable(loss_fn):
+        raise TypeError(f"{OWNER}: loss_fn must be callable, got {loss_fn!r}")
+    if not isinstance(data, Iterable):
+        raise TypeError(f"{OWNER}: data must be an iterable of batches, got {type(data).__name__}")
+    accum = _check.integer("accumulation_steps", accumulation_steps, OWNER, minimum=1)
+    if amp_dtype is not None and not isinstance(amp_dtype, torch.dtype):
+        raise TypeError(f"{OWNER}: amp_dtype must be a torch.dtype or None, got {amp_dtype!r}")
+    for name, obj in (("scheduler", scheduler), ("scaler", scaler)):
+        if obj is not None and not (callable(getattr(obj, "state_dict", None))
+                                    and callable(getattr(obj, "load_state_dict", None))):
+            raise TypeError(f"{OWNER}: {name} must have state_dict() and load_state_dict(), got "
+                            f"{type(obj).__name__}")
+    _check.boolean("state_on_cpu", state_on_cpu, OWNER)
+    _check.boolean("progress", progress, OWNER)
+    params = [p for g in optimizer.param_groups for p in g["params"]]
+    device = params[0].device if params else torch.device("cpu")
+    compute = train_step if train_step is not None else _default_step(loss_fn)  # type: ignore[arg-type]
+
+    snap = _Snapshot(model, optimizer, scheduler, scaler, data, state_on_cpu)
+    try:
+        base = [float(g["lr"]) for g in optimizer.param_groups]
+        top = max(base) if base and max(base) > 0 else 0.0
+        ratios = [b / top if top > 0 else 1.0 for b in base]
+        batches = _Cycle(data)
+        model.train()
+
+        def step(lr: float) -> float:
+            for g, r in zip(optimizer.param_groups, ratios):
+                g["lr"] = lr * r
+            optimizer.zero_grad(set_to_none=True)
+            total = 0.0
+            for _ in range(accum):
+                batch = _to_device(next(batches), device)
+                if amp_dtype is not None:
+                    with torch.autocast(device_type=device.type, dtype=amp_dtype):
+                        loss = compute(model, batch)
+                else:
+                    loss = compute(model, batch)
+                if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+                    raise TypeError(f"{OWNER}: the loss must be a one-element tensor, got "
+                                    f"{type(loss).__name__}: {loss!r:.80}")
+                value = float(loss.detach().float())
+                if not np.isfinite(value):
+                    return value
+                scaled = loss / accum
+                (scaler.scale(scaled) if scaler is not None else scaled).backward()
+                total += value
+            if scaler is not None:
+                scaler.step(optimizer)
+                scaler.update()
+            else:
+                optimizer.step()
+            return total / accum
+
+        def reset() -> None:
+            snap.restore(rng=False, final=False)
+            model.train()
+
+        return _core_find_lr(step, reset=reset, progress=progress, **opts)
+    finally:
+        snap.restore(rng=True, final=True)

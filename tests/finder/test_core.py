@@ -1,0 +1,347 @@
+"""The framework-free range test: rates, stopping, smoothing, validation, rules, result object.
+
+The "real model" here is a softmax regression on scikit-learn's digits trained with plain
+NumPy SGD; synthetic loss curves are used only where a precise shape (a spike, a plateau) is
+what the test is about.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import lrkit
+from lrkit.finder import FinderResult, NoSuggestion, find_lr, rates
+from lrkit.finder.rules import MIN_POINTS
+
+
+# ----------------------------------------------------------------------------- a real model
+class SoftmaxDigits:
+    """Softmax regression on digits, one SGD step per call: a real training step in NumPy."""
+
+    def __init__(self, seed: int = 0, batch: int = 64) -> None:
+        from sklearn.datasets import load_digits
+
+        x, y = load_digits(return_X_y=True)
+        self.x = x / 16.0
+        self.y = y
+        self.rng = np.random.default_rng(seed)
+        self.w = np.zeros((64, 10))
+        self.b = np.zeros(10)
+        self.batch = batch
+        self.calls = 0
+
+    def __call__(self, lr: float) -> float:
+        self.calls += 1
+        idx = self.rng.integers(0, len(self.x), self.batch)
+        xb, yb = self.x[idx], self.y[idx]
+        with np.errstate(over="ignore", invalid="ignore"):
+            z = xb @ self.w + self.b
+            z = z - z.max(1, keepdims=True)
+            p = np.exp(z)
+            p /= p.sum(1, keepdims=True)
+            loss = -np.mean(np.log(np.maximum(p[np.arange(len(yb)), yb], 1e-300)))
+            p[np.arange(len(yb)), yb] -= 1.0
+            self.w -= lr * xb.T @ p / len(yb)
+            self.b -= lr * p.mean(0)
+        return float(loss)
+
+
+def curve_fn(values: list[float]):
+    """A step function replaying a given loss sequence (for shape-specific tests)."""
+    it = iter(values)
+    return lambda lr: next(it)
+
+
+# ----------------------------------------------------------------------------- rates
+def test_exponential_rates_hit_both_ends_with_constant_ratio():
+    r = rates(1e-6, 1.0, 61)
+    assert r[0] == pytest.approx(1e-6, rel=1e-12) and r[-1] == pytest.approx(1.0, rel=1e-12)
+    ratios = r[1:] / r[:-1]
+    np.testing.assert_allclose(ratios, 10 ** 0.1, rtol=1e-10)
+
+
+def test_linear_rates_are_evenly_spaced():
+    r = rates(0.5, 2.5, 5, "linear")
+    np.testing.assert_allclose(r, [0.5, 1.0, 1.5, 2.0, 2.5], rtol=0, atol=1e-15)
+
+
+def test_the_test_uses_exactly_the_planned_rates():
+    seen = []
+    model = SoftmaxDigits()
+    find_lr(lambda lr: (seen.append(lr), model(lr))[1], start=1e-4, end=1e-2, num_steps=20)
+    np.testing.assert_allclose(seen, rates(1e-4, 1e-2, 20), rtol=1e-15)
+
+
+# ----------------------------------------------------------------------------- validation
+@pytest.mark.parametrize(
+    "kwargs, exc, words",
+    [
+        (dict(start=1.0, end=1.0), ValueError, ["start", "< end", "1.0"]),
+        (dict(start=2.0, end=1.0), ValueError, ["start", "< end"]),
+        (dict(num_steps=1), ValueError, ["num_steps", ">= 2", "1"]),
+        (dict(num_steps=0), ValueError, ["num_steps", ">= 2"]),
+        (dict(num_steps=2.5), TypeError, ["num_steps", "integer"]),
+        (dict(start=0.0), ValueError, ["start", "> 0"]),
+        (dict(start=0.0, mode="linear"), ValueError, ["start", "> 0"]),
+        (dict(mode="log"), ValueError, ["mode", "'exponential'", "'log'"]),
+        (dict(smoothing=1.0), ValueError, ["smoothing", "[0, 1)"]),
+        (dict(diverge=1.0), ValueError, ["diverge", "> 1"]),
+        (dict(spike=0.5), ValueError, ["spike", "> 1"]),
+        (dict(repeats=0), ValueError, ["repeats", ">= 1"]),
+        (dict(repeats=2), TypeError, ["repeats", "reset"]),
+        (dict(rule="best"), ValueError, ["rule", "'lrkit'", "'best'"]),
+        (dict(target="cosine"), ValueError, ["target", "'one_cycle'"]),
+        (dict(end=float("inf")), ValueError, ["end", "finite"]),
+    ],
+)
+def test_bad_options_raise_before_any_step(kwargs, exc, words):
+    model = SoftmaxDigits()
+    with pytest.raises(exc) as info:
+        find_lr(model, **kwargs)
+    for w in words:
+        assert w in str(info.value)
+    assert model.calls == 0
+    assert not model.w.any()
+
+
+def test_step_fn_must_be_callable():
+    with pytest.raises(TypeError, match="step_fn must be callable"):
+        find_lr(0.1)
+
+
+@pytest.mark.parametrize("bad", ["0.5", None, True, [1.0, 2.0], np.array([1.0, 2.0]), {"loss": 1.0}])
+def test_non_numeric_loss_is_a_type_error(bad):
+    with pytest.raises(TypeError, match="step_fn must return the loss"):
+        find_lr(lambda lr: bad, num_steps=10)
+
+
+@pytest.mark.parametrize("good", [1, 1.5, np.float32(1.5), np.array(1.5), np.array([1.5])])
+def test_numeric_losses_are_accepted(good):
+    r = find_lr(lambda lr: good, num_steps=12)
+    assert r.losses.dtype == np.float64 and np.all(r.losses == float(np.asarray(good).item()))
+
+
+@pytest.mark.parametrize("first", [math.nan, math.inf, -math.inf])
+def test_non_finite_first_loss_is_an_error(first):
+    with pytest.raises(ValueError, match="first step"):
+        find_lr(lambda lr: first)
+
+
+# ----------------------------------------------------------------------------- smoothing and stops
+def test_smoothed_is_the_bias_corrected_ema():
+    model = SoftmaxDigits(seed=3)
+    r = find_lr(model, start=1e-4, end=1.0, num_steps=40, smoothing=0.9)
+    raw = r.losses
+    for i in (0, 1, 7, 39):
+        w = np.array([0.9 ** (i - j) for j in range(i + 1)]) * 0.1
+        expect = float(np.dot(w, raw[: i + 1]) / (1 - 0.9 ** (i + 1)))
+        assert r.smoothed[i] == pytest.approx(expect, rel=1e-12)
+    assert r.smoothed[0] == raw[0]
+
+
+def test_stop_on_non_finite_loss():
+    values = [2.0 - 0.01 * i for i in range(30)] + [math.nan] + [1.0] * 69
+    r = find_lr(curve_fn(values))
+    assert r.stop_reason == "non-finite" and len(r.losses) == 31 and r.usable == 30
+    assert math.isnan(r.losses[-1])
+
+
+def test_stop_on_raw_spike_before_the_ema_reacts():
+    values = [2.0 - 0.01 * i for i in range(40)] + [40.0] + [1.0] * 59
+    r = find_lr(curve_fn(values))
+    assert r.stop_reason == "spike" and r.usable == 40
+    # the EMA alone would not have stopped there: 4x the best is not reached
+    assert r.smoothed[40] < 4 * r.smoothed[:40].min()
+
+
+def test_stop_when_smoothed_passes_k_times_best():
+    values = [1.0] * 20 + [1.0 * 1.3 ** k for k in range(80)]
+    r = find_lr(curve_fn(values), diverge=4.0, spike=1e6)
+    assert r.stop_reason == "diverged"
+    assert r.smoothed[-1] > 4.0 * r.smoothed[:-1].min()
+    assert np.all(r.smoothed[:-1] <= 4.0 * np.minimum.accumulate(r.smoothed[:-1]) + 1e-12)
+
+
+def test_real_model_test_stops_when_training_breaks():
+    r = find_lr(SoftmaxDigits(), start=1e-4, end=1e4, num_steps=100)
+    assert r.stop_reason in ("spike", "diverged", "non-finite")
+    assert r.usable < 100 and r.lrs[r.usable] > 1.0
+
+
+# ----------------------------------------------------------------------------- rules
+def real_result(seed: int = 0, **kw) -> FinderResult:
+    return find_lr(SoftmaxDigits(seed=seed), start=1e-4, end=1e4, num_steps=100, **kw)
+
+
+def test_minimum_rule_is_a_tenth_of_the_smoothed_minimum():
+    r = real_result()
+    i = int(np.argmin(r.smoothed[: r.usable]))
+    assert r.suggest("minimum") == pytest.approx(r.lrs[i] / 10, rel=1e-15)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+@pytest.mark.parametrize("rule", ["lrkit", "minimum", "steepest", "valley"])
+@pytest.mark.parametrize("target", ["one_cycle", "constant"])
+def test_no_rule_suggests_at_or_past_the_minimum(seed, rule, target):
+    r = real_result(seed)
+    lr_min = r.lrs[int(np.argmin(r.smoothed[: r.usable]))]
+    s = r.suggest(rule, target=target)
+    assert r.lrs[0] <= s < lr_min
+
+
+def test_suggestions_train_the_real_model():
+    # the suggested rates train (loss far below the initial log 10 = 2.3) and clearly beat a
+    # rate 100x lower; the rate 100x higher is past the breakdown seen in the test
+    r = real_result()
+
+    def final_loss(lr: float) -> float:
+        m = SoftmaxDigits(seed=9)
+        return float(np.mean([m(lr) for _ in range(300)][-50:]))
+
+    for target in ("one_cycle", "constant"):
+        s = r.suggest(target=target)
+        assert final_loss(s) < 0.7 and final_loss(s) < final_loss(s / 100) - 0.5, (target, s)
+        assert s * 100 > r.lrs[r.usable - 1]
+
+
+def test_lrkit_rule_depends_on_the_target_schedule():
+    r = real_result()
+    assert r.suggest("lrkit", target="one_cycle") >= 1.99 * r.suggest("lrkit", target="constant")
+    # the classic rules do not
+    for rule in ("minimum", "steepest", "valley"):
+        assert r.suggest(rule, target="one_cycle") == r.suggest(rule, target="constant")
+
+
+def test_never_suggests_on_the_recovery_slope_after_a_spike():
+    # decrease, a bump (below the stopping thresholds), then a steep recovery to a lower loss
+    down = list(np.linspace(2.3, 1.5, 40))
+    bump = list(np.linspace(1.5, 3.6, 6)) + [3.6] * 4
+    recover = list(np.linspace(3.6, 0.2, 15)) + [0.2] * 35
+    r = find_lr(curve_fn(down + bump + recover), spike=100.0, diverge=100.0)
+    assert r.stop_reason == "completed"
+    bump_lr = r.lrs[40]
+    for rule in ("lrkit", "minimum", "steepest", "valley"):
+        for target in ("one_cycle", "constant"):
+            assert r.suggest(rule, target=target) < bump_lr, rule
+
+
+def test_too_few_points_gives_no_suggestion_with_a_reason():
+    values = [2.0, 1.9, 1.8, 1.7, 100.0] + [1.0] * 95
+    r = find_lr(curve_fn(values))
+    assert r.usable == 4 < MIN_POINTS
+    assert r.suggestion is None
+    assert "usable point" in r.reason and str(MIN_POINTS) in r.reason
+    with pytest.raises(NoSuggestion) as info:
+        r.suggest()
+    assert isinstance(info.value, ValueError)
+    with pytest.raises(NoSuggestion):
+        r.schedule("one_cycle", total_steps=100)
+    assert r.suggestions() == {"lrkit": None, "minimum": None, "steepest": None, "valley": None}
+
+
+def test_a_loss_that_never_decreases_gives_no_suggestion():
+    r = find_lr(lambda lr: 1.0 + lr, num_steps=50)
+    assert r.suggestion is None and "never went below" in r.reason
+
+
+def test_suggest_validates_its_arguments():
+    r = real_result()
+    with pytest.raises(ValueError, match="rule must be one of"):
+        r.suggest("fastest")
+    with pytest.raises(ValueError, match="target must be one of"):
+        r.suggest(target="linear")
+
+
+# ----------------------------------------------------------------------------- repeats
+def test_repeats_take_the_median_of_the_runs():
+    resets = []
+    model = SoftmaxDigits(seed=5)
+
+    def reset():
+        resets.append(1)
+        model.w[:] = 0.0
+        model.b[:] = 0.0
+
+    r = find_lr(model, start=1e-4, end=1e4, num_steps=100, repeats=3, reset=reset)
+    assert len(resets) == 2 and len(r.runs) == 3
+    for rule in ("lrkit", "minimum"):
+        runs = sorted(run.suggest(rule) for run in r.runs)
+        assert r.suggest(rule) == pytest.approx(runs[1], rel=1e-12)
+    n = min(len(run.lrs) for run in r.runs)
+    assert len(r.lrs) == n
+    np.testing.assert_allclose(r.losses, np.median([run.losses[:n] for run in r.runs], axis=0))
+
+
+# ----------------------------------------------------------------------------- schedules
+def test_schedule_one_cycle_constant_and_warmup_cosine():
+    r = real_result()
+    oc = r.schedule("one_cycle", total_steps=1000)
+    assert isinstance(oc, lrkit.OneCycle)
+    assert oc.peak == r.suggest(target="one_cycle") and oc.total_steps == 1000
+    assert max(oc.curve(1000)) == pytest.approx(oc.peak, rel=1e-9)
+    c = r.schedule("constant")
+    assert isinstance(c, lrkit.Constant) and c(123) == pytest.approx(r.suggest(target="constant"))
+    wc = r.schedule("warmup_cosine", total_steps=1000, warmup_steps=100)
+    assert wc(0) == 0.0 and wc(100) == pytest.approx(r.suggest(target="one_cycle"), rel=1e-12)
+    assert wc(1000) == pytest.approx(0.0, abs=1e-15)
+    cfg = oc.to_config()
+    assert lrkit.from_config(cfg) == oc
+
+
+def test_schedule_bad_arguments():
+    r = real_result()
+    with pytest.raises(TypeError, match="total_steps"):
+        r.schedule("one_cycle")
+    with pytest.raises(ValueError, match="kind must be one of"):
+        r.schedule("triangle", total_steps=10)
+    with pytest.raises(ValueError, match="warmup_steps must be < total_steps"):
+        r.schedule("warmup_cosine", total_steps=10, warmup_steps=10)
+
+
+# ----------------------------------------------------------------------------- export and plot
+def test_to_dict_is_json_and_round_trips():
+    values = [2.0 - 0.01 * i for i in range(30)] + [math.nan] + [1.0] * 69
+    for r in (real_result(), find_lr(curve_fn(values))):
+        d = json.loads(json.dumps(r.to_dict(), allow_nan=False))
+        back = FinderResult.from_dict(d)
+        assert back.suggestions() == r.suggestions()
+        assert back.stop_reason == r.stop_reason and back.usable == r.usable
+        assert d["suggestion"] == r.suggestion
+        assert set(d["suggestions"]) == {"one_cycle", "constant"}
+
+
+def test_plot_marks_each_rule():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    r = real_result()
+    ax = r.plot()
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    for rule in ("lrkit", "minimum", "steepest", "valley"):
+        assert any(label.startswith(rule + ":") for label in labels)
+    assert ax.get_xscale() == "log"
+    assert any(label.startswith("stop") for label in labels)
+    plt.close("all")
+
+
+def test_progress_bar_is_optional(capsys):
+    find_lr(SoftmaxDigits(), start=1e-4, end=1.0, num_steps=20, progress=False)
+    assert capsys.readouterr().err == ""
+    find_lr(SoftmaxDigits(), start=1e-4, end=1.0, num_steps=20, progress=True)
+    pytest.importorskip("tqdm")
+    assert "lr range test" in capsys.readouterr().err
+
+
+def test_finder_imports_neither_torch_nor_matplotlib():
+    code = ("import sys, lrkit.finder\n"
+            "print(','.join(m for m in ('torch', 'matplotlib', 'jax') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == ""

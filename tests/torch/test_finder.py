@@ -1,0 +1,419 @@
+"""lrkit.torch.find_lr on real models, real optimizers and scikit-learn's digits.
+
+The central property: after the test -- finished, diverged, failed or interrupted -- every
+tensor of the model, its gradients, the optimizer, an attached scheduler and GradScaler, and the
+random generators are bitwise what they were, so training continues exactly as if the test had
+never run.
+"""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+import pytest
+
+torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+
+from lrkit.finder import FinderResult  # noqa: E402
+from lrkit.torch import find_lr  # noqa: E402
+
+
+# ----------------------------------------------------------------------------- fixtures
+def digits(n: int = 512):
+    from sklearn.datasets import load_digits
+
+    x, y = load_digits(return_X_y=True)
+    return torch.tensor(x[:n] / 16.0, dtype=torch.float32), torch.tensor(y[:n])
+
+
+def loader(batch: int = 32, shuffle: bool = True, n: int = 512, seed: int | None = None):
+    x, y = digits(n)
+    g = torch.Generator().manual_seed(seed) if seed is not None else None
+    return torch.utils.data.DataLoader(torch.utils.data.TensorDataset(x, y), batch_size=batch,
+                                       shuffle=shuffle, generator=g)
+
+
+def net(seed: int = 0, bn: bool = True, dropout: bool = True) -> nn.Module:
+    torch.manual_seed(seed)
+    layers: list[nn.Module] = [nn.Linear(64, 48)]
+    if bn:
+        layers.append(nn.BatchNorm1d(48))
+    layers.append(nn.ReLU())
+    if dropout:
+        layers.append(nn.Dropout(0.1))
+    layers.append(nn.Linear(48, 10))
+    return nn.Sequential(*layers)
+
+
+def pretrain(model: nn.Module, opt, data, steps: int = 5) -> None:
+    """A few real steps so the optimizer has state and the parameters have gradients."""
+    it = iter(data)
+    for _ in range(steps):
+        x, y = next(it)
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+
+
+def state(model: nn.Module, opt, *extra) -> dict:
+    """Everything the finder may touch, cloned."""
+    out = {
+        "params": [p.detach().clone() for p in model.parameters()],
+        "buffers": [b.clone() for b in model.buffers()],
+        "grads": [None if p.grad is None else p.grad.clone() for p in model.parameters()],
+        "training": [m.training for m in model.modules()],
+        "opt": _clone(opt.state_dict()),
+        "rng": torch.get_rng_state().clone(),
+        "py": random.getstate(),
+        "np": np.random.get_state()[1].copy(),
+    }
+    for i, obj in enumerate(extra):
+        out[f"extra{i}"] = _clone(obj.state_dict())
+    return out
+
+
+def _clone(obj):
+    if isinstance(obj, torch.Tensor):
+        return obj.clone()
+    if isinstance(obj, dict):
+        return {k: _clone(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_clone(v) for v in obj)
+    return obj
+
+
+def assert_same(a, b, path: str = "") -> None:
+    """Bitwise equality of nested states (NaN-safe: compares bits)."""
+    if isinstance(a, torch.Tensor):
+        assert isinstance(b, torch.Tensor) and a.dtype == b.dtype and a.shape == b.shape, path
+        assert torch.equal(a.view(-1).view(torch.uint8) if a.dtype != torch.bool else a,
+                           b.view(-1).view(torch.uint8) if b.dtype != torch.bool else b), path
+    elif isinstance(a, dict):
+        assert set(a) == set(b), path
+        for k in a:
+            assert_same(a[k], b[k], f"{path}.{k}")
+    elif isinstance(a, (list, tuple)):
+        assert len(a) == len(b), path
+        for i, (x, y) in enumerate(zip(a, b)):
+            assert_same(x, y, f"{path}[{i}]")
+    elif isinstance(a, np.ndarray):
+        assert np.array_equal(a, b), path
+    else:
+        assert a == b, path
+
+
+def loss_fn(out, y):
+    return nn.functional.cross_entropy(out, y)
+
+
+# ----------------------------------------------------------------------------- restore
+@pytest.mark.parametrize("opt_name", ["sgd", "adam"])
+def test_model_is_restored_bitwise_and_training_continues_identically(opt_name):
+    def setup():
+        model = net()
+        opt = (torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9) if opt_name == "sgd"
+               else torch.optim.AdamW(model.parameters(), lr=1e-3))
+        data = loader(seed=1)
+        pretrain(model, opt, data)
+        return model, opt, data
+
+    torch.manual_seed(123)
+    model, opt, data = setup()
+    before = state(model, opt)
+    r = find_lr(model, opt, data, loss_fn, progress=False)
+    assert isinstance(r, FinderResult) and r.suggestion is not None
+    assert_same(before, state(model, opt))
+    # continue training with and without the finder having run: bitwise the same parameters
+    pretrain(model, opt, data, steps=3)
+    torch.manual_seed(123)
+    control, copt, cdata = setup()
+    pretrain(control, copt, cdata, steps=3)
+    for p, q in zip(model.parameters(), control.parameters()):
+        assert torch.equal(p, q)
+
+
+def test_suggestion_is_sensible_on_digits():
+    model = net(bn=False, dropout=False)
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    r = find_lr(model, opt, loader(seed=0), loss_fn, progress=False)
+    assert r.stop_reason in ("spike", "diverged", "non-finite")
+    s = r.suggest(target="one_cycle")
+    assert 1e-3 < s < 3.0
+    # training at the suggestion learns, and far better than 100x below it
+    def accuracy(lr: float) -> float:
+        m = net(seed=1, bn=False, dropout=False)
+        o = torch.optim.SGD(m.parameters(), lr=lr, momentum=0.9)
+        for _ in range(3):
+            for x, y in loader(seed=0):
+                o.zero_grad()
+                loss_fn(m(x), y).backward()
+                o.step()
+        x, y = digits()
+        return (m(x).argmax(1) == y).float().mean().item()
+
+    c = r.suggest(target="constant")
+    assert accuracy(c) > 0.85 and accuracy(c) > accuracy(c / 100) + 0.2
+
+
+def test_restored_after_divergence():
+    model = net()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    pretrain(model, opt, loader(seed=0))
+    before = state(model, opt)
+    r = find_lr(model, opt, loader(seed=0), loss_fn, start=1e-3, end=1e6, progress=False)
+    assert r.stop_reason in ("spike", "diverged", "non-finite")
+    assert_same(before, state(model, opt))
+
+
+class Boom(Exception):
+    pass
+
+
+@pytest.mark.parametrize("exc", [Boom, KeyboardInterrupt])
+def test_restored_after_exception_or_interrupt(exc):
+    model = net()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    pretrain(model, opt, loader(seed=0))
+    before = state(model, opt)
+    calls = []
+
+    def step(m, batch):
+        calls.append(1)
+        if len(calls) == 7:
+            raise exc("stop")
+        x, y = batch
+        return loss_fn(m(x), y)
+
+    with pytest.raises(exc):
+        find_lr(model, opt, loader(seed=0), train_step=step, progress=False)
+    assert len(calls) == 7
+    assert_same(before, state(model, opt))
+
+
+def test_eval_mode_and_no_grads_are_restored():
+    model = net()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    model.eval()
+    before = state(model, opt)
+    assert all(g is None for g in before["grads"])
+    find_lr(model, opt, loader(seed=0), loss_fn, num_steps=30, progress=False)
+    assert not model.training
+    assert_same(before, state(model, opt))
+
+
+def test_state_on_cpu_option():
+    model = net()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    pretrain(model, opt, loader(seed=0))
+    before = state(model, opt)
+    find_lr(model, opt, loader(seed=0), loss_fn, num_steps=40, state_on_cpu=True, progress=False)
+    assert_same(before, state(model, opt))
+
+
+# ----------------------------------------------------------------------------- bad input
+@pytest.mark.parametrize(
+    "kwargs, exc, words",
+    [
+        (dict(start=1.0, end=0.1), ValueError, ["start", "< end"]),
+        (dict(num_steps=1), ValueError, ["num_steps", ">= 2"]),
+        (dict(accumulation_steps=0), ValueError, ["accumulation_steps", ">= 1"]),
+        (dict(amp_dtype="bf16"), TypeError, ["amp_dtype", "torch.dtype"]),
+        (dict(scheduler=object()), TypeError, ["scheduler", "state_dict"]),
+        (dict(loss_fn=None), TypeError, ["loss_fn", "train_step"]),
+        (dict(rule="steep"), ValueError, ["rule"]),
+    ],
+)
+def test_bad_arguments_leave_the_model_untouched(kwargs, exc, words):
+    model = net()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    pretrain(model, opt, loader(seed=0))
+    before = state(model, opt)
+    args = dict(loss_fn=loss_fn)
+    args.update(kwargs)
+    lf = args.pop("loss_fn")
+    with pytest.raises(exc) as info:
+        find_lr(model, opt, loader(seed=0), lf, progress=False, **args)
+    for w in words:
+        assert w in str(info.value)
+    assert_same(before, state(model, opt))
+
+
+def test_non_finite_first_loss_raises_and_restores():
+    model = net()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    pretrain(model, opt, loader(seed=0))
+    before = state(model, opt)
+    with pytest.raises(ValueError, match="first step"):
+        find_lr(model, opt, loader(seed=0), lambda out, y: loss_fn(out, y) * float("inf"),
+                progress=False)
+    assert_same(before, state(model, opt))
+
+
+@pytest.mark.parametrize("bad", [lambda m, b: 1.5, lambda m, b: "loss", lambda m, b: m(b[0])])
+def test_a_loss_that_is_not_a_scalar_tensor_raises_and_restores(bad):
+    model = net()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    before = state(model, opt)
+    with pytest.raises(TypeError, match="one-element tensor"):
+        find_lr(model, opt, loader(seed=0), train_step=bad, progress=False)
+    assert_same(before, state(model, opt))
+
+
+def test_one_shot_iterator_that_runs_out():
+    model = net()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    once = iter(list(loader(shuffle=False, n=128)))  # (listing a DataLoader draws a seed)
+    before = state(model, opt)
+    with pytest.raises(ValueError, match="ran out after 4 batches"):
+        find_lr(model, opt, once, loss_fn, progress=False)
+    assert_same(before, state(model, opt))
+    with pytest.raises(ValueError, match="data is empty"):
+        find_lr(model, opt, [], loss_fn, progress=False)
+    assert_same(before, state(model, opt))
+
+
+# ----------------------------------------------------------------------------- features
+def test_short_loader_is_cycled():
+    model = net(bn=False)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    data = loader(batch=64, n=320)  # 5 batches
+    seen = []
+
+    def step(m, batch):
+        seen.append(batch[0][0, :4].clone())
+        return loss_fn(m(batch[0]), batch[1])
+
+    r = find_lr(model, opt, data, train_step=step, start=1e-5, end=1e-3, num_steps=30, progress=False)
+    assert r.stop_reason == "completed" and len(r.losses) == 30
+    assert len(seen) == 30
+
+
+def test_scheduler_attached_is_restored_and_unaffected():
+    model = net()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    data = loader(seed=0)
+    it = iter(data)
+    for _ in range(3):
+        x, y = next(it)
+        opt.zero_grad()
+        loss_fn(model(x), y).backward()
+        opt.step()
+        sched.step()
+    before = state(model, opt, sched)
+    lr_before = [g["lr"] for g in opt.param_groups]
+    find_lr(model, opt, data, loss_fn, scheduler=sched, progress=False)
+    assert_same(before, state(model, opt, sched))
+    assert [g["lr"] for g in opt.param_groups] == lr_before
+    sched.step()
+    assert sched.get_last_lr() == [0.1 * 0.5 ** 2]
+
+
+def test_gradient_accumulation_matches_the_big_batch():
+    # no batch-dependent layers: 2 micro-batches of 32 give the gradient of one batch of 64
+    x, y = digits(640)
+    small = [(x[i:i + 32], y[i:i + 32]) for i in range(0, 640, 32)]
+    big = [(x[i:i + 64], y[i:i + 64]) for i in range(0, 640, 64)]
+    kw = dict(start=1e-4, end=1.0, num_steps=25, progress=False)
+    m1 = net(bn=False, dropout=False)
+    m2 = net(bn=False, dropout=False)
+    r1 = find_lr(m1, torch.optim.SGD(m1.parameters(), lr=0.1), small, loss_fn, accumulation_steps=2, **kw)
+    r2 = find_lr(m2, torch.optim.SGD(m2.parameters(), lr=0.1), big, loss_fn, **kw)
+    np.testing.assert_allclose(r1.losses, r2.losses, rtol=2e-5)
+    # and accumulation differs from plain small batches
+    m3 = net(bn=False, dropout=False)
+    r3 = find_lr(m3, torch.optim.SGD(m3.parameters(), lr=0.1), small, loss_fn, **kw)
+    assert not np.allclose(r3.losses, r2.losses, rtol=1e-3)
+
+
+def test_amp_bfloat16_autocast_with_grad_scaler():
+    model = net()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    scaler = torch.amp.GradScaler("cpu", init_scale=2.0 ** 10)
+    pretrain(model, opt, loader(seed=0))
+    dtypes = []
+
+    def step(m, batch):
+        out = m(batch[0])
+        dtypes.append(out.dtype)
+        return loss_fn(out, batch[1])
+
+    before = state(model, opt, scaler)
+    r = find_lr(model, opt, loader(seed=0), train_step=step, amp_dtype=torch.bfloat16, scaler=scaler,
+                num_steps=60, progress=False)
+    assert dtypes[0] == torch.bfloat16
+    assert np.all(np.isfinite(r.losses[: r.usable]))
+    assert_same(before, state(model, opt, scaler))
+
+
+def test_any_batch_structure_through_train_step():
+    x, y = digits(256)
+    batches = [{"pixels": x[i:i + 32], "label": y[i:i + 32]} for i in range(0, 256, 32)]
+    model = net()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    before = state(model, opt)
+    r = find_lr(model, opt, batches, train_step=lambda m, b: loss_fn(m(b["pixels"]), b["label"]),
+                num_steps=40, progress=False)
+    assert len(r.losses) >= 10
+    assert_same(before, state(model, opt))
+    with pytest.raises(TypeError, match="train_step"):
+        find_lr(model, opt, batches, loss_fn, progress=False)
+    assert_same(before, state(model, opt))
+
+
+def test_param_groups_keep_their_ratio():
+    model = net(bn=False)
+    opt = torch.optim.SGD([{"params": model[0].parameters(), "lr": 0.01},
+                           {"params": model[-1].parameters(), "lr": 0.1}], lr=0.1)
+    seen = []
+
+    def step(m, batch):
+        seen.append([g["lr"] for g in opt.param_groups])
+        return loss_fn(m(batch[0]), batch[1])
+
+    r = find_lr(model, opt, loader(seed=0), train_step=step, num_steps=20, progress=False)
+    for (a, b), lr in zip(seen, r.lrs):
+        assert b == pytest.approx(lr, rel=1e-12) and a == pytest.approx(lr / 10, rel=1e-12)
+    assert [g["lr"] for g in opt.param_groups] == [0.01, 0.1]
+
+
+def test_repeats_see_other_batches_and_restore():
+    model = net()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    before = state(model, opt)
+    r = find_lr(model, opt, loader(seed=None), loss_fn, repeats=3, progress=False)
+    assert len(r.runs) == 3
+    assert not np.array_equal(r.runs[0].losses[:20], r.runs[1].losses[:20])
+    assert r.runs[0].losses[0] == pytest.approx(r.runs[1].losses[0], rel=0.3)  # same model restart
+    assert_same(before, state(model, opt))
+
+
+def test_data_generator_is_restored():
+    data = loader(seed=7)
+    g_before = data.generator.get_state().clone()
+    model = net()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    find_lr(model, opt, data, loss_fn, num_steps=20, progress=False)
+    assert torch.equal(data.generator.get_state(), g_before)
+
+
+def test_progress_bar_and_quiet(capsys):
+    model = net()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    find_lr(model, opt, loader(seed=0), loss_fn, num_steps=20, progress=False)
+    assert capsys.readouterr().err == ""
+    pytest.importorskip("tqdm")
+    find_lr(model, opt, loader(seed=0), loss_fn, num_steps=20, progress=True)
+    assert "lr range test" in capsys.readouterr().err
+
+
+def test_result_builds_a_schedule():
+    import lrkit
+
+    model = net()
+    opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+    r = find_lr(model, opt, loader(seed=0), loss_fn, progress=False)
+    s = r.schedule("one_cycle", total_steps=500)
+    assert isinstance(s, lrkit.OneCycle) and s.peak == r.suggestion
