@@ -107,6 +107,7 @@ INVALID = [
     (lambda: lrkit.Cosine(0.1, 10, alpha=1.5), "alpha"),
     (lambda: lrkit.Cosine(0.1, float("nan")), "steps"),
     (lambda: lrkit.Cosine("0.1", 10), "start"),
+    (lambda: lrkit.warmup(lrkit.Cosine(0.1, 10), "5 epochs"), "Budget(...).steps"),
     (lambda: lrkit.Exponential(0.1, 0.9, 0), "decay_steps"),
     (lambda: lrkit.Exponential(0.1, -0.9, 10), "rate"),
     (lambda: lrkit.Exponential(0.1, 0.9, 10, staircase="yes"), "staircase"),

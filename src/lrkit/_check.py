@@ -34,8 +34,12 @@ def number(name: str, value: Any, owner: str = "") -> float:
             else:
                 raise TypeError
         except (ImportError, TypeError):
+            hint = ""
+            if isinstance(value, (str, dict)):
+                hint = (" — a duration with a unit is converted by Budget(...).steps(value), or pass "
+                        "budget= to lrkit.from_config / lrkit.load")
             raise _fail(
-                owner, f"{name} must be a number, got {value!r} ({type(value).__name__})", TypeError
+                owner, f"{name} must be a number, got {value!r} ({type(value).__name__}){hint}", TypeError
             ) from None
     value = float(value)
     if not math.isfinite(value):
