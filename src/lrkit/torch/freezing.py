@@ -23,7 +23,7 @@ from lrkit.torch.groups import is_no_decay
 from lrkit.units import Budget
 from torch import nn
 
-__all__ = ["freeze", "unfreeze", "GradualUnfreeze", "is_frozen_bn"]
+__all__ = ["freeze", "unfreeze", "GradualUnfreeze", "is_frozen_bn", "freeze_params"]
 
 _BN = nn.modules.batchnorm._BatchNorm
 
@@ -89,6 +89,14 @@ def freeze(model: nn.Module, patterns: Any = None, *, bn: str = "eval") -> list[
     owner = "freeze"
     _check.choice("bn", bn, ("eval", "train"), owner)
     chosen, preds = _select(model, patterns, owner)
+    return freeze_params(model, chosen, bn,
+                         lambda name, module: not preds or any(p(name, module) for p in preds))
+
+
+def freeze_params(model: nn.Module, chosen: list[ParamInfo], bn: str,
+                  paramless: Any = lambda name, module: False) -> list[str]:
+    """Freeze exactly ``chosen``; with ``bn="eval"`` hold every BatchNorm whose parameters are
+    all frozen (and each parameter-free one for which ``paramless(name, module)``) in eval mode."""
     changed = [info.name for info in chosen if info.param.requires_grad]
     for info in chosen:
         info.param.requires_grad_(False)
@@ -99,7 +107,7 @@ def freeze(model: nn.Module, patterns: Any = None, *, bn: str = "eval") -> list[
             if own:
                 hold = all(not p.requires_grad for p in own)
             else:
-                hold = not preds or any(pred(name, module) for pred in preds)
+                hold = paramless(name, module)
             if hold:
                 _hold_eval(module)
     return changed

@@ -22,7 +22,8 @@ from typing import Any
 
 import torch
 from lrkit import _check
-from lrkit.torch._match import as_patterns, compile_pattern
+from lrkit.torch._match import as_patterns, collect_params, compile_pattern
+from lrkit.torch.freezing import freeze_params
 from torch import nn
 
 __all__ = ["RestoreReport", "load_partial"]
@@ -135,8 +136,8 @@ def _renamer(rename: Any) -> Callable[[str], str | None]:
 
 
 def load_partial(model: nn.Module, state_dict_or_path: Any, *, exclude: Any = None, rename: Any = None,
-                 strict: bool = False, freeze_restored: bool = False, dry_run: bool = False,
-                 map_location: Any = "cpu") -> RestoreReport:
+                 strict: bool = False, freeze_restored: bool = False, bn: str = "eval",
+                 dry_run: bool = False, map_location: Any = "cpu") -> RestoreReport:
     """Load the matching part of a checkpoint into ``model`` and report every key.
 
     A model key :math:`k` is *restored* when the (renamed) checkpoint has :math:`k` with the
@@ -155,7 +156,10 @@ def load_partial(model: nn.Module, state_dict_or_path: Any, *, exclude: Any = No
         strict: raise ``ValueError`` (model untouched) if anything is missing, unexpected or
             mismatched.
         freeze_restored: after loading, freeze the restored parameters so only the rest trains
-            (the article's ``variables_to_restore`` / ``variables_to_train`` split).
+            (the article's ``variables_to_restore`` / ``variables_to_train`` split), exactly as
+            :func:`lrkit.torch.freeze` does.
+        bn: with ``freeze_restored``, ``"eval"`` also freezes the running statistics of
+            BatchNorm layers whose parameters were all restored; ``"train"`` lets them update.
         dry_run: compute the report without touching the model.
         map_location: passed to ``torch.load``.
 
@@ -167,6 +171,7 @@ def load_partial(model: nn.Module, state_dict_or_path: Any, *, exclude: Any = No
         raise TypeError(f"{owner}: model must be a torch.nn.Module, got {type(model).__name__}")
     for name, value in (("strict", strict), ("freeze_restored", freeze_restored), ("dry_run", dry_run)):
         _check.boolean(name, value, owner)
+    _check.choice("bn", bn, ("eval", "train"), owner)
     preds = [compile_pattern(p, "exclude", owner) for p in as_patterns(exclude, "exclude", owner)]
     rn = _renamer(rename)
     report = RestoreReport(dry_run=dry_run)
@@ -216,9 +221,9 @@ def load_partial(model: nn.Module, state_dict_or_path: Any, *, exclude: Any = No
             result = model.load_state_dict(to_load, strict=False)
         if result.unexpected_keys:
             raise RuntimeError(f"{owner}: the model rejected keys {result.unexpected_keys}")
-        for k in report.frozen:
-            params[k].requires_grad_(False)
-            params[k].grad = None
+        if report.frozen:
+            frozen = set(report.frozen)
+            freeze_params(model, [i for i in collect_params(model, owner) if set(i.names) & frozen], bn)
     except BaseException:
         with torch.no_grad():
             for k, v in backup.items():
