@@ -526,7 +526,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     except ImportError as exc:
         raise UsageError(f"the demo needs torch, scikit-learn, matplotlib and tqdm: pip install "
                          f"'lrkit[demo]' ({exc})") from None
-    return demo.run_cli(out=args.out, quick=args.quick, seed=args.seed)
+    return demo.run_cli(out=args.out, quick=args.quick, seed=args.seed, schedule=args.schedule)
 
 
 # -- the parser ----------------------------------------------------------------------------------
@@ -621,6 +621,8 @@ def build_parser() -> argparse.ArgumentParser:
                    "(default: ./lrkit-demo)")
     p.add_argument("--quick", action="store_true", help="a shorter run (for tests and CI)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--schedule", choices=("warmup_cosine", "one_cycle"), default="warmup_cosine",
+                   help="the schedule built around the suggested rate (default warmup_cosine)")
     p.set_defaults(func=cmd_demo, takes_spec=False)
     return parser
 
