@@ -174,3 +174,10 @@ def test_any_valid_one_cycle_is_finite_and_non_negative():
         assert np.all(np.isfinite(m))
 
     check()
+
+
+def test_config_durations_may_carry_units():
+    budget = lrkit.Budget(steps_per_epoch=50, epochs=4)
+    s = lrkit.from_config({"type": "deepspeed.WarmupDecayLR", "total_num_steps": "100%",
+                           "warmup_num_steps": "1 epoch", "warmup_max_lr": 0.01}, budget=budget)
+    assert s == ds.WarmupDecayLR(total_num_steps=200, warmup_num_steps=50, warmup_max_lr=0.01)

@@ -191,3 +191,17 @@ def test_any_valid_piecewise_interpolation_is_finite_non_negative_and_hits_its_k
                 assert s(b) == pytest.approx(value, rel=1e-12, abs=1e-300)
 
     check()
+
+
+def test_config_durations_may_carry_units():
+    budget = lrkit.Budget(steps_per_epoch=100, epochs=10)
+    s = lrkit.from_config({"type": "optax.warmup_cosine_decay_schedule", "init_value": 0.0,
+                           "peak_value": 0.1, "warmup_steps": "1 epoch", "decay_steps": "100%"},
+                          budget=budget)
+    assert s == ox.warmup_cosine_decay_schedule(0.0, 0.1, 100, 1000)
+    k = lrkit.from_config({"type": "keras.CosineDecay", "initial_learning_rate": 0.1,
+                           "decay_steps": "50%"}, budget=budget)
+    assert k(500) == pytest.approx(0.0, abs=1e-18) and k(250) == pytest.approx(0.05)
+    t = lrkit.from_config({"type": "tf1.piecewise_constant", "boundaries": ["2 epochs", 500],
+                           "values": [1.0, 0.5, 0.1]}, budget=budget)
+    assert (t(200), t(201), t(501)) == (1.0, 0.5, 0.1)

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lrkit import _check
-from lrkit.schedule import Schedule
+from lrkit.schedule import Schedule, duration_field
 from lrkit.schedules._base import owner, set_field
 from lrkit.schedules.cyclic import MomentumOf
 
@@ -87,7 +87,7 @@ class WarmupLR(Schedule, name="deepspeed.WarmupLR"):
 
     warmup_min_lr: float = 0.0
     warmup_max_lr: float | None = None
-    warmup_num_steps: int = 1000
+    warmup_num_steps: int = duration_field(1000)
     warmup_type: str = "log"
     last_batch_iteration: int = -1
     lr: float | None = None
@@ -147,7 +147,7 @@ class WarmupDecayLR(WarmupLR, name="deepspeed.WarmupDecayLR"):
     Legend: :math:`N` = ``total_num_steps``, others as in :class:`WarmupLR`.
     """
 
-    total_num_steps: int | None = None
+    total_num_steps: int | None = duration_field(None)
     warmup_max_lr: float | None = 0.001
 
     def __post_init__(self) -> None:
@@ -180,9 +180,9 @@ class WarmupCosineLR(Schedule, name="deepspeed.WarmupCosineLR"):
     :math:`r_c` = ``cos_min_ratio``, :math:`N` = ``total_num_steps``.
     """
 
-    total_num_steps: int | None = None
+    total_num_steps: int | None = duration_field(None)
     warmup_min_ratio: float = 0.0
-    warmup_num_steps: int = 1000
+    warmup_num_steps: int = duration_field(1000)
     cos_min_ratio: float = 0.0001
     warmup_type: str = "log"
     last_batch_iteration: int = -1
@@ -248,11 +248,11 @@ class OneCycle(Schedule, name="deepspeed.OneCycle"):
     cycle_min_lr: float
     cycle_max_lr: float
     decay_lr_rate: float = 0.0
-    cycle_first_step_size: float = 2000
-    cycle_second_step_size: float | None = None
+    cycle_first_step_size: float = duration_field(2000)
+    cycle_second_step_size: float | None = duration_field(None)
     cycle_first_stair_count: int = 0
     cycle_second_stair_count: int | None = None
-    decay_step_size: float = 0
+    decay_step_size: float = duration_field(0)
     cycle_momentum: bool = True
     cycle_min_mom: float = 0.8
     cycle_max_mom: float = 0.9
@@ -364,7 +364,7 @@ class LRRangeTest(Schedule, name="deepspeed.LRRangeTest"):
     """
 
     lr_range_test_min_lr: float = 1e-3
-    lr_range_test_step_size: int = 2000
+    lr_range_test_step_size: int = duration_field(2000)
     lr_range_test_step_rate: float = 1.0
     lr_range_test_staircase: bool = False
     last_batch_iteration: int = -1

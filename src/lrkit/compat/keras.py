@@ -176,6 +176,9 @@ _CLASSES = {
     "LegacySGDDecay": LegacySGDDecay,
 }
 for _name, _factory in _CLASSES.items():
+    # durations in a config may carry a unit ("5 epochs", "10%"), resolved with a Budget
+    _factory.__lrkit_durations__ = ("decay_steps", "first_decay_steps", "warmup_steps",  # type: ignore
+                                    "boundaries")
     register(f"keras.{_name}", _factory)
 
 

@@ -394,4 +394,7 @@ def sgdr_schedule(cosine_kwargs: Iterable[Mapping[str, Any]]) -> Schedule:
 
 
 for _name in __all__:
+    # durations in a config may carry a unit ("5 epochs", "10%"), resolved with a Budget
+    globals()[_name].__lrkit_durations__ = ("transition_steps", "transition_begin", "decay_steps",
+                                            "warmup_steps", "boundaries")
     register(f"optax.{_name}", globals()[_name])

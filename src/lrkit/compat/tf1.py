@@ -165,6 +165,8 @@ for _name, _factory in {
     "cosine_decay_restarts": _cosine_restarts, "linear_cosine_decay": _linear_cosine,
     "noisy_linear_cosine_decay": _noisy_linear_cosine,
 }.items():
+    # durations in a config may carry a unit ("5 epochs", "10%"), resolved with a Budget
+    _factory.__lrkit_durations__ = ("decay_steps", "first_decay_steps", "boundaries")  # type: ignore
     register(f"tf1.{_name}", _factory)
 
 
