@@ -147,11 +147,48 @@ def render(name: str) -> bytes:
         return out.read_bytes()
 
 
+_DEMO: dict[str, Any] = {}
+_DEMO_MARKER = "<!-- demo-figures -->"
+_DEMO_FIGURES = ("finder.png", "schedule.png", "training.png")
+
+
+def _run_demo(config: Any, files: Any) -> None:
+    """Run ``lrkit demo --quick`` once per build and add its figures as ``figures/demo/*``."""
+    import tempfile
+    from pathlib import Path
+
+    from mkdocs.structure.files import File
+
+    try:
+        from lrkit.demo import run
+    except ImportError as exc:  # the demo's extras are not installed
+        log.info("demo figures skipped: %s", exc)
+        _DEMO["summary"] = None
+        return
+    with tempfile.TemporaryDirectory() as tmp:
+        run(tmp, quick=True, progress=False)
+        for name in _DEMO_FIGURES:
+            files.append(File.generated(config, f"figures/demo/{name}",
+                                        content=(Path(tmp) / name).read_bytes()))
+        _DEMO["summary"] = (Path(tmp) / "summary.txt").read_text(encoding="utf-8")
+
+
 def on_files(files: Any, config: Any) -> Any:
     from mkdocs.structure.files import File
 
     for name in FIGURES:
         files.append(File.generated(config, f"figures/{name}.png", content=render(name)))
+    docs = config["docs_dir"]
+    needs_demo = False
+    for f in files.documentation_pages():
+        path = f.abs_src_path
+        if path and path.startswith(docs):
+            with open(path, encoding="utf-8") as fh:
+                if _DEMO_MARKER in fh.read():
+                    needs_demo = True
+                    break
+    if needs_demo:
+        _run_demo(config, files)
     import lrkit
 
     missing = [n for n in lrkit.names(include_dialects=False) if n not in FIGURES]
@@ -171,4 +208,13 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
             return m.group(0)
         return f"```bash\n{command(name)}\n```\n\n![{name}]({prefix}figures/{name}.png)\n"
 
-    return _MARKER.sub(repl, markdown)
+    markdown = _MARKER.sub(repl, markdown)
+    if _DEMO_MARKER in markdown:
+        summary = _DEMO.get("summary")
+        if summary is None:
+            block = "*(The demo's figures appear here when the docs are built with `lrkit[demo]`.)*\n"
+        else:
+            block = ("```text\n$ lrkit demo --quick\n" + summary.strip() + "\n```\n\n"
+                     + "\n\n".join(f"![demo {n}]({prefix}figures/demo/{n})" for n in _DEMO_FIGURES) + "\n")
+        markdown = markdown.replace(_DEMO_MARKER, block)
+    return markdown
