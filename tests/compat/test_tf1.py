@@ -205,6 +205,8 @@ def test_live_against_tensorflow():
     peer = peer() if callable(peer) else peer
     np.testing.assert_allclose(tf1.polynomial_decay(0.1, steps, 100, 0.001, 2.0, True),
                                peer.numpy(), rtol=1e-12, atol=0)
+    step_var = tf.Variable(250, dtype=tf.int64)  # a TF1-style global step variable
+    assert tf1.exponential_decay(0.1, step_var, 100, 0.5) == pytest.approx(0.1 * 0.5**2.5)
     peer = v1.cosine_decay_restarts(0.1, steps.astype(np.float32), 30, 2.0, 0.5, 0.1)
     peer = peer() if callable(peer) else peer
     np.testing.assert_allclose(tf1.cosine_decay_restarts(0.1, steps, 30, 2.0, 0.5, 0.1),

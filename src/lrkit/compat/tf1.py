@@ -1,8 +1,8 @@
 """The TensorFlow 1 decay functions (``tf.compat.v1.train.*_decay``) under their own names.
 
 Each function takes the original's arguments. Given a ``global_step`` (an ``int``, a float or a
-NumPy array of steps; also a torch tensor or a JAX array) it returns the learning rate(s) at
-that step, as TensorFlow 1 does::
+NumPy array of steps; also a torch tensor, a JAX array or an eager TensorFlow tensor/variable,
+whose value is read) it returns the learning rate(s) at that step, as TensorFlow 1 does::
 
     >>> from lrkit.compat import tf1
     >>> tf1.exponential_decay(0.1, 500, 100, 0.96, staircase=True)  # 0.1 * 0.96**5
@@ -70,6 +70,8 @@ def _at(schedule: Schedule, global_step: Step) -> Any:
     if isinstance(global_step, bool):
         raise TypeError(f"global_step must be an int, a float or an array of steps, got "
                         f"{global_step!r}")
+    if type(global_step).__module__.startswith("tensorflow") and hasattr(global_step, "numpy"):
+        global_step = global_step.numpy()  # an eager tf.Tensor / tf.Variable: read its value
     return schedule(global_step)
 
 
