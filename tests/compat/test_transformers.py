@@ -52,7 +52,7 @@ def test_golden_values(case):
 
 def test_golden_covers_every_schedule_type():
     types = {c["config"]["type"].split(".", 1)[1] for c in CASES}
-    assert set(H.SCHEDULER_TYPES) - {"reduce_lr_on_plateau"} <= types
+    assert set(H.SCHEDULER_TYPES) - {"reduce_lr_on_plateau", "greedy"} <= types
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
@@ -117,10 +117,9 @@ GEN = _generator()
 
 def test_every_installed_scheduler_type_is_accepted():
     installed = {t.value for t in transformers.SchedulerType}
-    missing = installed - set(H.SCHEDULER_TYPES)
-    assert missing <= {"greedy"}, missing  # GreedyLR is the documented gap
-    with pytest.raises(ValueError, match="greedy"):
-        H.get_scheduler("greedy", lr=0.1)
+    assert installed <= set(H.SCHEDULER_TYPES), installed - set(H.SCHEDULER_TYPES)
+    with pytest.raises(ValueError, match="name must be one of"):
+        H.get_scheduler("cosine_fast", lr=0.1)
 
 
 @pytest.mark.parametrize("case", CASES[::2], ids=[c["name"] for c in CASES[::2]])
@@ -161,6 +160,31 @@ def test_reduce_lr_on_plateau_matches_transformers(kw):
     for m in np.concatenate([np.linspace(1, 0.6, 5), 0.6 + 0.02 * rng.standard_normal(30)]):
         theirs.step(float(m))
         assert ours.step(float(m)) == opt.param_groups[0]["lr"]
+
+
+@pytest.mark.parametrize("kw", [
+    {},
+    {"patience": 2, "factor": 0.5, "min_lr": 0.01, "max_lr": 0.8},
+    {"mode": "max", "patience": 1, "cooldown": 2, "warmup": 1, "threshold_mode": "rel",
+     "threshold": 0.01, "min_lr": 0.05},
+    {"patience": 0, "factor": 0.5, "min_lr": 0.2, "reset_start": 3, "smooth": True,
+     "window_size": 4},
+])
+def test_greedy_matches_transformers(kw):
+    p = torch.nn.Parameter(torch.zeros(1))
+    opt = torch.optim.SGD([p], lr=0.5)
+    theirs = transformers.get_scheduler("greedy", opt, scheduler_specific_kwargs=kw)
+    ours = H.get_scheduler("greedy", scheduler_specific_kwargs=kw, lr=0.5)
+    rng = np.random.default_rng(2)
+    metrics = np.concatenate([np.linspace(1, 0.2, 25), 0.2 + 0.05 * rng.standard_normal(40),
+                              np.linspace(0.2, 1.5, 25), np.linspace(1.5, 0.1, 20)])
+    seen = set()
+    for m in metrics:
+        theirs.step(float(m))
+        got = ours.step(float(m))
+        assert got == opt.param_groups[0]["lr"]
+        seen.add(got)
+    assert len(seen) > 2  # the rate moved
 
 
 @pytest.mark.parametrize("name, warm, total, extra", [

@@ -10,9 +10,9 @@ the same order as transformers' lambdas (agreement to the last bit or two).
 Quirks reproduced (see ``docs/compat-torch-hf-timm.md``): the cosine schedules are not clamped
 at ``num_training_steps`` (``cosine`` climbs back up past the end); ``polynomial`` jumps to
 ``lr_end`` only *after* ``num_training_steps``; ``cosine_warmup_with_min_lr`` is shifted by one
-step (its warmup starts at :math:`1/W`); ``inverse_sqrt`` has no end. ``reduce_lr_on_plateau``
-gives the plateau controller (:class:`lrkit.plateau.Plateau`), not a schedule. ``greedy``
-(a metric-driven controller that also raises the rate) is not provided.
+step (its warmup starts at :math:`1/W`); ``inverse_sqrt`` has no end. The metric-driven types
+give controllers, not schedules: ``reduce_lr_on_plateau`` a :class:`lrkit.plateau.Plateau`,
+``greedy`` a :class:`~lrkit.compat._hf_greedy.GreedyLR` (both: ``step(metric)`` returns the rate).
 This module does not import transformers.
 """
 
@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from lrkit import _check
+from lrkit.compat._hf_greedy import GreedyLR
 from lrkit.schedule import Schedule, duration_field
 from lrkit.schedules._base import owner, set_field
 
@@ -33,7 +34,7 @@ __all__ = [
     "get_polynomial_decay_schedule_with_warmup", "get_inverse_sqrt_schedule",
     "get_cosine_with_min_lr_schedule_with_warmup",
     "get_cosine_with_min_lr_schedule_with_warmup_lr_rate", "get_wsd_schedule",
-    "get_reduce_on_plateau_schedule",
+    "get_reduce_on_plateau_schedule", "get_greedy_schedule", "GreedyLR",
 ]
 
 
@@ -515,6 +516,11 @@ def get_reduce_on_plateau_schedule(*, lr: float = 1.0, **kwargs: Any) -> Any:
     return ReduceLROnPlateau(lr=lr, **kwargs)
 
 
+def get_greedy_schedule(*, lr: float = 1.0, **kwargs: Any) -> GreedyLR:
+    """``transformers.optimization.get_greedy_schedule``: a :class:`GreedyLR` controller."""
+    return GreedyLR(lr=lr, **kwargs)
+
+
 _BY_NAME: dict[str, Any] = {
     "linear": Linear,
     "cosine": Cosine,
@@ -527,6 +533,7 @@ _BY_NAME: dict[str, Any] = {
     "cosine_with_min_lr": CosineWithMinLR,
     "cosine_warmup_with_min_lr": CosineWarmupWithMinLR,
     "warmup_stable_decay": WarmupStableDecay,
+    "greedy": None,
 }
 SCHEDULER_TYPES: tuple[str, ...] = tuple(_BY_NAME)
 """Every ``SchedulerType`` value :func:`get_scheduler` accepts."""
@@ -542,18 +549,20 @@ def get_scheduler(name: str, num_warmup_steps: int | None = None,
     and ``constant_with_warmup`` need ``num_warmup_steps`` only; ``warmup_stable_decay`` takes
     ``num_training_steps`` optionally; the rest need both. ``scheduler_specific_kwargs`` are
     the extra arguments of that schedule (e.g. ``{"min_lr": 1e-5}`` for ``cosine_with_min_lr``).
-    ``reduce_lr_on_plateau`` returns a :class:`lrkit.plateau.Plateau` controller.
+    ``reduce_lr_on_plateau`` returns a :class:`lrkit.plateau.Plateau` controller and ``greedy``
+    a :class:`GreedyLR` controller.
     """
     key = getattr(name, "value", name)
     if key not in _BY_NAME:
         raise ValueError(f"get_scheduler: name must be one of {', '.join(map(repr, _BY_NAME))}, "
-                         f"got {name!r}" + ("; 'greedy' (GreedyLR) is not provided by lrkit"
-                                            if key == "greedy" else ""))
+                         f"got {name!r}")
     extra = dict(scheduler_specific_kwargs or {})
     if key == "constant":
         return Constant(lr=lr)
     if key == "reduce_lr_on_plateau":
         return get_reduce_on_plateau_schedule(lr=lr, **extra)
+    if key == "greedy":
+        return get_greedy_schedule(lr=lr, **extra)
     if num_warmup_steps is None:
         raise ValueError(f"get_scheduler: {key} requires `num_warmup_steps`, please provide that "
                          "argument")
