@@ -7,8 +7,12 @@ from a handful of labelled examples per class, comparing
 * ``plain``    — the classic recipe: restore the body, one Adam rate for every layer;
 * ``probe``    — restore the body frozen and train the new head only (the article's recipe,
   ``load_partial(..., exclude=["head"], freeze_restored=True)``);
-* ``lrkit``    — restore the body, layer-wise rate decay, warmup + cosine driven by
-  ``lrkit.torch.Scheduler``, and gradual unfreezing (head first, then deeper blocks).
+* ``decay``    — restore the body, layer-wise rate decay, warmup + cosine driven by
+  ``lrkit.torch.Scheduler`` (one optimizer, one backward pass);
+* ``lrkit``    — the same plus gradual unfreezing (head first, then deeper blocks).
+
+Each method's peak rate is picked from ``--lrs`` on a validation split; the test accuracy of
+that choice is printed.
 
 Run:  python examples/transfer_digits.py [--model cnn|transformer|both] [--seeds 5]
 (about 30 s on two CPU cores; no downloads).
@@ -136,11 +140,12 @@ def fine_tune(kind: str, method: str, weights: dict, seed: int, per_class: int, 
         opt = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=lr, weight_decay=1e-4)
         run_epochs(model, opt, x, y, epochs, seed)
         return accuracy(model, xv, yv), accuracy(model, xt, yt)
-    # lrkit: layer decay + warmup/cosine + gradual unfreezing, one optimizer, one backward pass
+    # lrkit: layer decay + warmup/cosine (+ gradual unfreezing), one optimizer, one backward pass
     steps_per_epoch = -(-len(y) // 16)
     total = epochs * steps_per_epoch
     groups = layer_decay(model, 0.6, lr=lr, weight_decay=1e-4)
-    plan = GradualUnfreeze(model, STAGES[kind], budget=lrkit.Budget(steps_per_epoch=steps_per_epoch),
+    stages = STAGES[kind] if method == "lrkit" else [(0, "*")]  # "decay": everything trains at once
+    plan = GradualUnfreeze(model, stages, budget=lrkit.Budget(steps_per_epoch=steps_per_epoch),
                            groups=groups)
     plan.apply(0)
     opt = torch.optim.AdamW(plan.initial_groups())
@@ -172,7 +177,7 @@ def main() -> None:
         weights = pretrain(kind)
         print(f"  fine-tune on digits 5-9 from {args.per_class} examples per class, {args.epochs} epochs; "
               f"rate chosen per method on validation; test accuracy over {args.seeds} seeds:")
-        for method in ("scratch", "probe", "plain", "lrkit"):
+        for method in ("scratch", "probe", "plain", "decay", "lrkit"):
             best = None
             for lr in args.lrs:
                 runs = [fine_tune(kind, method, weights, s, args.per_class, args.epochs, lr)
