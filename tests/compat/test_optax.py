@@ -205,3 +205,14 @@ def test_config_durations_may_carry_units():
     t = lrkit.from_config({"type": "tf1.piecewise_constant", "boundaries": ["2 epochs", 500],
                            "values": [1.0, 0.5, 0.1]}, budget=budget)
     assert (t(200), t(201), t(501)) == (1.0, 0.5, 0.1)
+
+
+@pytest.mark.parametrize("case", GOLDEN, ids=case_id)
+def test_golden_values_under_jax_jit(case):
+    """Every compat schedule traces under jax.jit (as optax's own do); float32 precision."""
+    jax = pytest.importorskip("jax")
+    s = build(case["func"], case["kwargs"])
+    steps = jax.numpy.asarray(case["steps"], dtype=jax.numpy.float32)
+    got = np.asarray(jax.jit(s)(steps))
+    peak = max(abs(v) for v in case["values"])
+    np.testing.assert_allclose(got, case["values"], rtol=2e-6, atol=5e-7 * peak)
