@@ -172,3 +172,19 @@ def test_warmup_hands_over_without_jump():
                 before, at = w(99.999), w(100)
                 assert abs(at - before) <= 1e-3 * at, (inner, prefix, shape)
                 assert at == pytest.approx(inner(0 if prefix else 100), rel=1e-12)
+
+
+@pytest.mark.parametrize("name,sched,oracle,steps", CASES, ids=IDS)
+def test_tensorflow_path_eager_and_graph(name, sched, oracle, steps):
+    tf = pytest.importorskip("tensorflow")
+    grid = np.unique(np.concatenate([np.arange(0, 150, dtype=np.float64), np.asarray(steps)]))
+    t = tf.constant(grid, dtype=tf.float64)
+    eager = sched(t)
+    assert tf.is_tensor(eager) and eager.dtype == tf.float64
+    graph = tf.function(sched)(t)
+    want = sched(grid)
+    atol = 1e-15 * float(np.max(want))
+    np.testing.assert_allclose(eager.numpy(), want, rtol=REL, atol=atol)
+    np.testing.assert_allclose(graph.numpy(), want, rtol=REL, atol=atol)
+    # an int64 step counter (Keras' optimizer.iterations) is promoted to float64
+    assert _close(float(sched(tf.constant(17, dtype=tf.int64))), sched(17))

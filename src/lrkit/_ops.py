@@ -7,7 +7,9 @@ right kind) and an ``ops`` namespace, and only uses ``ops.where``, ``ops.floor``
 * a Python ``int``/``float``  -> Python ``float`` (module ``math``, the fast path),
 * a NumPy array               -> ``numpy.ndarray`` (float64),
 * a ``torch.Tensor``          -> tensor on the same device (no host sync),
-* a JAX array / tracer        -> ``jax.Array`` (traceable under ``jax.jit``).
+* a JAX array / tracer        -> ``jax.Array`` (traceable under ``jax.jit``),
+* a TensorFlow tensor         -> ``tf.Tensor`` (graph- and XLA-compatible; Keras 3 on the
+  TensorFlow backend).
 
 No backend is imported until a value of that kind is seen.
 """
@@ -232,6 +234,68 @@ class _JaxOps:
         return x
 
 
+class _TfOps:
+    name = "tensorflow"
+
+    def __init__(self) -> None:
+        import tensorflow as tf
+
+        self.tf = tf
+        self.floor = tf.math.floor
+        self.ceil = tf.math.ceil
+        self.cos = tf.math.cos
+        self.sin = tf.math.sin
+        self.tanh = tf.math.tanh
+        self.sqrt = tf.math.sqrt
+        self.exp = tf.math.exp
+        self.log = tf.math.log
+        self.abs = tf.math.abs
+
+    def _pair(self, a: Any, b: Any) -> tuple[Any, Any]:
+        tf = self.tf
+        if tf.is_tensor(a):
+            if not tf.is_tensor(b):
+                b = tf.constant(b, dtype=a.dtype)
+        elif tf.is_tensor(b):
+            a = tf.constant(a, dtype=b.dtype)
+        return a, b
+
+    def where(self, cond: Any, a: Any, b: Any) -> Any:
+        a, b = self._pair(a, b)
+        if not self.tf.is_tensor(a):  # two Python numbers: broadcast over the condition
+            a = self.tf.fill(self.tf.shape(cond), self.tf.constant(a, self.tf.float64))
+            b = self.tf.fill(self.tf.shape(cond), self.tf.constant(b, self.tf.float64))
+        return self.tf.where(cond, a, b)
+
+    def minimum(self, a: Any, b: Any) -> Any:
+        return self.tf.minimum(*self._pair(a, b))
+
+    def maximum(self, a: Any, b: Any) -> Any:
+        return self.tf.maximum(*self._pair(a, b))
+
+    def power(self, a: Any, b: Any) -> Any:
+        return self.tf.pow(*self._pair(a, b))
+
+    def mod(self, a: Any, b: Any) -> Any:
+        return self.tf.truncatemod(*self._pair(a, b))  # C fmod semantics
+
+    def clip(self, x: Any, lo: float, hi: float) -> Any:
+        return self.tf.clip_by_value(x, lo, hi)
+
+    def full_like(self, t: Any, value: float) -> Any:
+        return self.tf.fill(self.tf.shape(t), self.tf.constant(value, dtype=t.dtype))
+
+    def prepare(self, step: Any) -> Any:
+        tf = self.tf
+        step = tf.convert_to_tensor(step)
+        if not step.dtype.is_floating:
+            step = tf.cast(step, tf.float64)
+        return step
+
+    def finish(self, x: Any) -> Any:
+        return x
+
+
 _CACHE: dict[str, Any] = {}
 
 
@@ -257,6 +321,8 @@ def backend_for(step: Any) -> Any:
         return _get("torch", _TorchOps)
     if mod.startswith(("jax", "jaxlib")):
         return _get("jax", _JaxOps)
+    if mod.startswith("tensorflow") or (mod.startswith("keras") and "tensorflow" in sys.modules):
+        return _get("tensorflow", _TfOps)
     if mod == "numpy" or isinstance(step, (list, tuple)):
         return _get("numpy", _NumpyOps)
     # numbers that behave like scalars (e.g. numpy scalar subclasses, Fraction, Decimal)
