@@ -39,6 +39,7 @@ from lrkit.torch._plan import (
     parse_plan,
     schedule_peak,
 )
+from lrkit.torch._table import BLOCK, Table
 
 __all__ = ["Scheduler"]
 
@@ -49,16 +50,26 @@ _INF = math.inf
 class _Slot:
     """All groups of one target that share one rule, split by how their value is stored."""
 
-    __slots__ = ("rule", "label", "key", "index", "scale_key", "entries", "below_one")
+    __slots__ = ("rule", "fn", "table", "label", "key", "index", "scale_key", "entries", "floats",
+                 "below_one")
 
-    def __init__(self, rule: Rule, target: Target) -> None:
+    def __init__(self, rule: Rule, target: Target, table: Table | None) -> None:
         self.rule = rule
+        self.table = table  # lookahead for pure schedules (None for plateau parts)
+        self.fn = table if table is not None else rule  # fn(n): the rule's value at int step n
         self.label = target.label
         self.key = target.key
         self.index = target.index
         self.scale_key = target.scale_key
         self.entries: list[tuple[dict[str, Any], int]] = []
+        self.floats: list[dict[str, Any]] = []  # groups holding a plain number under key
         self.below_one = target.label in BELOW_ONE
+
+    def add(self, group: dict[str, Any], kind: int) -> None:
+        if kind == _device.FLOAT:
+            self.floats.append(group)
+        else:
+            self.entries.append((group, kind))
 
 
 class Scheduler(LRScheduler):
@@ -159,12 +170,16 @@ class Scheduler(LRScheduler):
         self._metric_required = metric_required
         self._device = device_side
         self._step = step
-        self._step_count = 0
+        self._plain = not (device_side or skip_unstepped or metric_required)
         self._opt_stepped = False
         self._slots: list[_Slot] = []
         self._wd_entries: list[tuple[dict[str, Any], int, Rule]] = []
-        self._layout: tuple[int, int] = (0, -1)
+        self._groups: Any = None
+        self._ngroups = -1
         self._t: Any = None
+        self._tables = {(id(r), t.label in BELOW_ONE): Table(r, t.label in BELOW_ONE)
+                        for t in targets for r in [t.default, *t.overrides.values()]
+                        if isinstance(r, Schedule)}
 
         self._resolve()  # raises on unknown keys / bad groups, touches nothing
         if device_side:
@@ -228,8 +243,9 @@ class Scheduler(LRScheduler):
                                     OWNER)
                 slot = by_rule.get(id(rule))
                 if slot is None:
-                    slot = by_rule[id(rule)] = _Slot(rule, t)
-                slot.entries.append((g, kind))
+                    table = self._tables.get((id(rule), t.label in BELOW_ONE))
+                    slot = by_rule[id(rule)] = _Slot(rule, t, table)
+                slot.add(g, kind)
             slots.extend(by_rule.values())
         wd_entries: list[tuple[dict[str, Any], int, Rule]] = []
         if self._decoupled is not None:
@@ -255,43 +271,52 @@ class Scheduler(LRScheduler):
                 wd_entries.append((g, kind, rule))
         self._slots = slots
         self._wd_entries = wd_entries
-        self._layout = (id(groups), len(groups))
+        self._groups = groups
+        self._ngroups = len(groups)
 
     # -- evaluation and writing ---------------------------------------------------------------
-    def _compute(self, n: int) -> list[float]:
-        values = []
-        for slot in self._slots:
-            v = slot.rule(n)
-            if not 0.0 <= v < _INF or (slot.below_one and v >= 1.0):
-                rng = "in [0, 1)" if slot.below_one else "finite and >= 0"
-                raise ValueError(f"{OWNER}: the schedule for {slot.label!r} must be {rng}, got "
-                                 f"{v!r} at step {n}; the optimizer was not modified")
-            values.append(v)
-        return values
+    def _bad_value(self, slot: _Slot, v: float, n: int) -> None:
+        rng = "in [0, 1)" if slot.below_one else "finite and >= 0"
+        raise ValueError(f"{OWNER}: the schedule for {slot.label!r} must be {rng}, got {v!r} at "
+                         f"step {n}; the optimizer was not modified")
 
     def _apply(self, n: int) -> None:
+        """Evaluate every rule at step ``n``, check all values, then write them (the hot path)."""
         groups = self.optimizer.param_groups
-        if (id(groups), len(groups)) != self._layout:
+        if groups is not self._groups or len(groups) != self._ngroups:
             self._resolve()
-        values = self._compute(n)
+        slots = self._slots
+        values = []
+        for slot in slots:
+            tab = slot.table
+            if tab is not None and tab.valid:
+                i = n - tab.lo
+                if 0 <= i < BLOCK:  # inside a checked block: no per-step check needed
+                    values.append(tab.values[i])
+                    continue
+            v = slot.fn(n)
+            if not 0.0 <= v < _INF or (slot.below_one and v >= 1.0):
+                self._bad_value(slot, v, n)
+            values.append(v)
         wd = self._decoupled_values(n) if self._wd_entries else None
-        write = _device.write_host
-        for slot, v in zip(self._slots, values):
-            key, index, skey = slot.key, slot.index, slot.scale_key
-            for g, kind in slot.entries:
-                if kind == 0:
-                    g[key] = v * g.get(skey, 1.0)
-                else:
+        for slot, v in zip(slots, values):
+            key, skey = slot.key, slot.scale_key
+            for g in slot.floats:
+                g[key] = v * g.get(skey, 1.0)
+            if slot.entries:
+                write, index = _device.write_host, slot.index
+                for g, kind in slot.entries:
                     write(g, key, index, kind, v * g.get(skey, 1.0))
         if wd is not None:
             for (g, kind, _), w in zip(self._wd_entries, wd):
-                write(g, "weight_decay", None, kind, w)
+                _device.write_host(g, "weight_decay", None, kind, w)
 
     def _decoupled_values(self, n: int) -> list[float]:
         lam = self._decoupled
         out = []
         for g, _, rule in self._wd_entries:
-            r = rule(n)
+            tab = self._tables.get((id(rule), False))
+            r = tab(n) if tab is not None else rule(n)
             lr = r * g.get("lr_scale", 1.0)
             shrink = lam(n) if isinstance(lam, Schedule) else lam * r / self._peaks[id(rule)]
             out.append(shrink * g.get("weight_decay_scale", 1.0) / lr if lr > 0 else 0.0)
@@ -299,7 +324,7 @@ class Scheduler(LRScheduler):
 
     def _apply_device(self, t: Any) -> None:
         groups = self.optimizer.param_groups
-        if (id(groups), len(groups)) != self._layout:
+        if groups is not self._groups or len(groups) != self._ngroups:
             self._resolve()
         for slot in self._slots:
             v = slot.rule(t)
@@ -317,6 +342,11 @@ class Scheduler(LRScheduler):
         order; Lightning passes its ``monitor`` value here). With ``skip_unstepped=True`` the
         call is not counted unless ``optimizer.step()`` ran since the previous one.
         """
+        if metric is None and epoch is None and self._plain:  # the hot path
+            n = self._step + 1
+            self._apply(n)
+            self._step = n
+            return
         if epoch is not None:
             raise TypeError(f"{OWNER}: step(epoch=...) is not supported (steps count optimizer "
                             f"updates); use set_step(n) to jump")
@@ -341,7 +371,6 @@ class Scheduler(LRScheduler):
         else:
             self._apply(n)
         self._step = n
-        self._step_count += 1
 
     def _feed(self, n: int, metric: Any) -> None:
         if not self._plateaus:
@@ -378,7 +407,7 @@ class Scheduler(LRScheduler):
     def sync(self) -> None:
         """Re-read the param groups and set the values of the current step now (e.g. right after
         ``optimizer.add_param_group``; :meth:`step` does this by itself)."""
-        self._layout = (0, -1)
+        self._ngroups = -1
         if self._device:
             self._apply_device(self._t)
         else:
@@ -452,7 +481,7 @@ class Scheduler(LRScheduler):
         try:
             for p, s in zip(self._plateaus, plateaus):
                 p.load_state_dict(s)
-            self._layout = (0, -1)
+            self._ngroups = -1
             self.set_step(step)
         except Exception:
             for p, s in zip(self._plateaus, saved):
