@@ -118,6 +118,7 @@ def test_list_and_explain():
     assert r.returncode == 0, r.stderr
     listed = [ln.split()[0] for ln in r.stdout.splitlines()]
     assert listed == lrkit.names()  # every name, one line each, nothing hard-coded
+    assert all(len(ln.split(None, 1)) == 2 for ln in r.stdout.splitlines())  # each with a summary
     r = run("explain", "exponential")
     assert r.returncode == 0
     assert "s(t) = a\\, r^{p}" in r.stdout  # the formula from the docstring
@@ -184,6 +185,15 @@ def test_options_after_key_values_and_defaults(capsys):
     assert main(["show", "linear", "start=1", "end=0", "steps=10"]) == 0  # default points
     steps = [ln.split()[0] for ln in capsys.readouterr().out.splitlines()[1:]]
     assert steps == [str(k) for k in range(11)]
+
+
+def test_explain_an_undocumented_dialect_factory_uses_its_public_function(capsys):
+    if "tf1.polynomial_decay" not in lrkit.names():
+        pytest.skip("tf1 dialect not registered yet")
+    assert main(["explain", "tf1.polynomial_decay"]) == 0
+    out = capsys.readouterr().out
+    assert "(no documentation)" not in out and "formula:" in out
+    assert "end_learning_rate" in out and "global_step" not in out.split("parameters:")[1]
 
 
 def test_dialect_names_come_from_the_registry(capsys):

@@ -423,8 +423,21 @@ def _clean_doc(text: str) -> str:
     return text.replace("``", "")
 
 
-def _summary(factory: Callable[..., Any]) -> str:
+def _doc(name: str, factory: Callable[..., Any]) -> str:
+    """The factory's docstring, or (for an undocumented dialect factory) the docstring of the
+    public function of the same name in the factory's module (``tf1.exponential_decay`` ->
+    ``lrkit.compat.tf1.exponential_decay``)."""
     doc = inspect.getdoc(factory) or ""
+    if not doc.strip() and "." in name:
+        module = sys.modules.get(getattr(factory, "__module__", "") or "")
+        public = getattr(module, name.split(".", 1)[1], None) if module is not None else None
+        if public is not None and public is not factory:
+            doc = inspect.getdoc(public) or ""
+    return doc
+
+
+def _summary(name: str, factory: Callable[..., Any]) -> str:
+    doc = _doc(name, factory)
     if not doc.strip():
         try:
             params = describe(factory)
@@ -443,7 +456,7 @@ def cmd_list(args: argparse.Namespace) -> int:
     for n in all_names:
         if args.native and "." in n:
             continue
-        print(f"{n.ljust(width)}  {_summary(lookup(n))}")
+        print(f"{n.ljust(width)}  {_summary(n, lookup(n))}")
     return 0
 
 
@@ -480,7 +493,7 @@ def cmd_explain(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     where = f"{getattr(factory, '__module__', '?')}.{getattr(factory, '__qualname__', name)}"
     print(f"{name}  ({where})")
-    doc = inspect.getdoc(factory) or "(no documentation)"
+    doc = _doc(name, factory) or "(no documentation)"
     prose, formulas = _split_doc(doc)
     text = _clean_doc("\n".join(prose)).strip()
     print()
