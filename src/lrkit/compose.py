@@ -198,8 +198,21 @@ class Restarts(Schedule, name="restarts"):
         return value
 
 
+class _Wraps:
+    """Composites around one ``schedule`` keep its horizon and phase boundaries."""
+
+    schedule: Schedule
+
+    @property
+    def horizon(self) -> float | None:
+        return self.schedule.horizon
+
+    def phase_boundaries(self) -> tuple[float, ...]:
+        return self.schedule.phase_boundaries()
+
+
 @dataclass(frozen=True)
-class Scale(Schedule, name="scale"):
+class Scale(_Wraps, Schedule, name="scale"):
     """A schedule multiplied by a constant: :math:`s(t) = c \\cdot \\text{schedule}(t)`."""
 
     schedule: Schedule
@@ -209,13 +222,6 @@ class Scale(Schedule, name="scale"):
         o = owner(self)
         _schedule("schedule", self.schedule, o)
         set_field(self, "factor", _check.non_negative("factor", self.factor, o))
-
-    @property
-    def horizon(self) -> float | None:
-        return self.schedule.horizon
-
-    def phase_boundaries(self) -> tuple[float, ...]:
-        return self.schedule.phase_boundaries()
 
     def _eval(self, t: Any, ops: Any) -> Any:
         return self.schedule._eval(t, ops) * self.factor
@@ -256,7 +262,7 @@ class Product(Schedule, name="product"):
 
 
 @dataclass(frozen=True)
-class Clip(Schedule, name="clip"):
+class Clip(_Wraps, Schedule, name="clip"):
     """A schedule clipped to ``[minimum, maximum]``:
     :math:`s(t) = \\min(\\max(\\text{schedule}(t), lo), hi)`."""
 
@@ -274,13 +280,6 @@ class Clip(Schedule, name="clip"):
                 raise ValueError(f"{o}: maximum must be >= minimum, got minimum="
                                  f"{self.minimum!r}, maximum={hi!r}")
             set_field(self, "maximum", hi)
-
-    @property
-    def horizon(self) -> float | None:
-        return self.schedule.horizon
-
-    def phase_boundaries(self) -> tuple[float, ...]:
-        return self.schedule.phase_boundaries()
 
     def _eval(self, t: Any, ops: Any) -> Any:
         value = ops.maximum(self.schedule._eval(t, ops), self.minimum)

@@ -69,13 +69,8 @@ class Exponential(Schedule, name="exponential"):
 
 
 @dataclass(frozen=True)
-class NaturalExp(Schedule, name="natural_exp"):
-    """Natural exponential decay (TensorFlow's ``natural_exp_decay``).
-
-    .. math:: s(t) = a\\, e^{-k p}, \\qquad p = t / T \\ (\\text{floored when staircase})
-
-    Legend: :math:`a` = ``start``, :math:`k` = ``rate``, :math:`T` = ``decay_steps``.
-    """
+class _RateDecay(Schedule):
+    """Fields shared by the decays driven by a ``rate`` per ``decay_steps``."""
 
     start: float
     rate: float
@@ -89,12 +84,25 @@ class NaturalExp(Schedule, name="natural_exp"):
         set_field(self, "decay_steps", _check.positive("decay_steps", self.decay_steps, o))
         _check.boolean("staircase", self.staircase, o)
 
-    def _eval(self, t: Any, ops: Any) -> Any:
-        return self.start * ops.exp(-self.rate * _progress(t, ops, self.decay_steps, self.staircase))
+    def _progress(self, t: Any, ops: Any) -> Any:
+        return _progress(t, ops, self.decay_steps, self.staircase)
 
 
 @dataclass(frozen=True)
-class InverseTime(Schedule, name="inverse_time"):
+class NaturalExp(_RateDecay, name="natural_exp"):
+    """Natural exponential decay (TensorFlow's ``natural_exp_decay``).
+
+    .. math:: s(t) = a\\, e^{-k p}, \\qquad p = t / T \\ (\\text{floored when staircase})
+
+    Legend: :math:`a` = ``start``, :math:`k` = ``rate``, :math:`T` = ``decay_steps``.
+    """
+
+    def _eval(self, t: Any, ops: Any) -> Any:
+        return self.start * ops.exp(-self.rate * self._progress(t, ops))
+
+
+@dataclass(frozen=True)
+class InverseTime(_RateDecay, name="inverse_time"):
     """Inverse time decay (TensorFlow's and Keras' ``inverse_time_decay``).
 
     .. math:: s(t) = \\frac{a}{1 + k\\, p}, \\qquad p = t / T \\ (\\text{floored when staircase})
@@ -102,20 +110,8 @@ class InverseTime(Schedule, name="inverse_time"):
     Legend: :math:`a` = ``start``, :math:`k` = ``rate``, :math:`T` = ``decay_steps``.
     """
 
-    start: float
-    rate: float
-    decay_steps: float = duration_field(1.0)
-    staircase: bool = False
-
-    def __post_init__(self) -> None:
-        o = owner(self)
-        set_field(self, "start", _check.non_negative("start", self.start, o))
-        set_field(self, "rate", _check.non_negative("rate", self.rate, o))
-        set_field(self, "decay_steps", _check.positive("decay_steps", self.decay_steps, o))
-        _check.boolean("staircase", self.staircase, o)
-
     def _eval(self, t: Any, ops: Any) -> Any:
-        return self.start / (1.0 + self.rate * _progress(t, ops, self.decay_steps, self.staircase))
+        return self.start / (1.0 + self.rate * self._progress(t, ops))
 
 
 def time_based(start: float, decay: float) -> InverseTime:
