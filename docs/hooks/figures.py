@@ -106,6 +106,39 @@ FIGURES: dict[str, dict[str, Any]] = {
 }
 
 
+# figures of Python-only helpers (recipes): name -> (code shown, builder returning (schedules, labels, steps,
+# steps_per_epoch))
+_RESNET_CODE = """import lrkit
+from lrkit.plot import plot
+
+sched = lrkit.resnet_step_decay(batch_size=256, batch_denom=256, num_images=1_281_167,
+                                boundary_epochs=[30, 60, 80, 90],
+                                decay_rates=[1, 0.1, 0.01, 0.001, 1e-4], warmup_epochs=5)
+fig = plot(sched, 100 * 5005, steps_per_epoch=5005, log=True)"""
+
+
+def _resnet() -> tuple[list[Any], list[str] | None, int, int, bool]:
+    import lrkit
+
+    sched = lrkit.resnet_step_decay(batch_size=256, batch_denom=256, num_images=1_281_167,
+                                    boundary_epochs=[30, 60, 80, 90],
+                                    decay_rates=[1, 0.1, 0.01, 0.001, 1e-4], warmup_epochs=5)
+    return [sched], None, 100 * 5005, 5005, True
+
+
+PYTHON_FIGURES: dict[str, tuple[str, Any]] = {"resnet-recipe": (_RESNET_CODE, _resnet)}
+
+
+def _render_python(name: str) -> bytes:
+    from lrkit import plot as lp
+
+    schedules, labels, steps, spe, log_y = PYTHON_FIGURES[name][1]()
+    fig = lp.plot(schedules, steps, labels=labels, steps_per_epoch=spe, log=log_y)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", metadata={"Software": None})
+    return buf.getvalue()
+
+
 def argv(name: str) -> list[str]:
     """The ``lrkit`` arguments that draw figure ``name`` (without ``-o``)."""
     fig = FIGURES[name]
@@ -178,6 +211,8 @@ def on_files(files: Any, config: Any) -> Any:
 
     for name in FIGURES:
         files.append(File.generated(config, f"figures/{name}.png", content=render(name)))
+    for name in PYTHON_FIGURES:
+        files.append(File.generated(config, f"figures/{name}.png", content=_render_python(name)))
     docs = config["docs_dir"]
     needs_demo = False
     for f in files.documentation_pages():
@@ -203,6 +238,8 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
 
     def repl(m: re.Match[str]) -> str:
         name = m.group(1)
+        if name in PYTHON_FIGURES:
+            return f"```python\n{PYTHON_FIGURES[name][0]}\n```\n\n![{name}]({prefix}figures/{name}.png)\n"
         if name not in FIGURES:
             log.warning("%s: unknown figure %r (known: %s)", page.file.src_uri, name, ", ".join(FIGURES))
             return m.group(0)
