@@ -64,11 +64,16 @@ def test_golden_covers_every_constructor():
 
 
 # -- live ----------------------------------------------------------------------------------------
-torch = pytest.importorskip("torch")
-L = torch.optim.lr_scheduler
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+if HAS_TORCH:
+    import torch
+
+    L = torch.optim.lr_scheduler
+live = pytest.mark.skipif(not HAS_TORCH, reason="torch is not installed")
 
 
 @pytest.mark.parametrize("case", CASES[::3], ids=[c["name"] for c in CASES[::3]])
+@live
 def test_live_matches_golden_cases(case):
     live = GEN.run_torch(case["config"], case["n"])
     _assert_rel(lrkit.from_config(case["config"]).curve(case["n"] + 1),
@@ -82,6 +87,7 @@ def _live(cfg, n):
 @settings(max_examples=12, deadline=None)
 @given(T=st.integers(1, 60), eta=st.sampled_from([0.0, 1e-4, 0.03]),
        lr=st.floats(1e-4, 2.0))
+@live
 def test_live_cosine_annealing_any_parameters(T, eta, lr):
     cfg = {"type": "torch.CosineAnnealingLR", "lr": lr, "T_max": T, "eta_min": eta}
     n = 4 * T + 3
@@ -93,6 +99,7 @@ def test_live_cosine_annealing_any_parameters(T, eta, lr):
 @settings(max_examples=12, deadline=None)
 @given(total=st.integers(12, 300), pct=st.floats(0.1, 0.45), three=st.booleans(),
        anneal=st.sampled_from(["cos", "linear"]), div=st.floats(2.0, 50.0))
+@live
 def test_live_onecycle_any_parameters(total, pct, three, anneal, div):
     cfg = {"type": "torch.OneCycleLR", "max_lr": 0.3, "total_steps": total, "pct_start": pct,
            "three_phase": three, "anneal_strategy": anneal, "div_factor": div}
@@ -106,6 +113,7 @@ def test_live_onecycle_any_parameters(total, pct, three, anneal, div):
 @given(up=st.integers(1, 9), down=st.one_of(st.none(), st.integers(1, 9)),
        mode=st.sampled_from(["triangular", "triangular2", "exp_range"]),
        gamma=st.floats(0.9, 1.0))
+@live
 def test_live_cyclic_any_parameters(up, down, mode, gamma):
     cfg = {"type": "torch.CyclicLR", "base_lr": 0.001, "max_lr": 0.1, "step_size_up": up,
            "step_size_down": down, "mode": mode, "gamma": gamma}
@@ -118,6 +126,7 @@ def test_live_cyclic_any_parameters(up, down, mode, gamma):
 @settings(max_examples=12, deadline=None)
 @given(step=st.integers(1, 7), ms=st.lists(st.integers(0, 30), max_size=4),
        gamma=st.floats(0.05, 0.99), sf=st.floats(0.05, 1.0), iters=st.integers(1, 8))
+@live
 def test_live_stepwise_and_chains(step, ms, gamma, sf, iters):
     subs = [{"type": "torch.StepLR", "lr": 0.1, "step_size": step, "gamma": gamma},
             {"type": "torch.MultiStepLR", "lr": 0.1, "milestones": ms, "gamma": gamma},
@@ -133,6 +142,7 @@ def test_live_stepwise_and_chains(step, ms, gamma, sf, iters):
     _assert_rel(lrkit.from_config(seq).curve(41), _live(seq, 40))
 
 
+@live
 def test_live_lambda_and_multiplicative():
     def f(e):
         return 0.95 ** e if e < 10 else 0.5
@@ -179,6 +189,7 @@ def _plateau_pair(**kw):
     {"mode": "max", "patience": 1, "factor": 0.3, "cooldown": 2, "min_lr": 0.01},
     {"threshold_mode": "abs", "threshold": 0.05, "patience": 0, "eps": 0.1},
 ])
+@live
 def test_reduce_on_plateau_matches_torch(kw):
     ours, theirs, opt = _plateau_pair(**kw)
     rng = np.random.default_rng(0)
@@ -191,6 +202,7 @@ def test_reduce_on_plateau_matches_torch(kw):
 
 
 # -- quirks --------------------------------------------------------------------------------------
+@live
 def test_cosine_annealing_is_periodic_past_t_max_unlike_native():
     s = C.CosineAnnealingLR(lr=0.1, T_max=10, eta_min=0.001)
     assert s(10) == pytest.approx(0.001, rel=1e-12)
@@ -198,12 +210,14 @@ def test_cosine_annealing_is_periodic_past_t_max_unlike_native():
     assert lrkit.Cosine(0.1, 10, end=0.001)(20) == pytest.approx(0.001, rel=1e-12)
 
 
+@live
 def test_sequential_restarts_each_scheduler_from_base_rate():
     s = C.SequentialLR([C.ExponentialLR(0.1, 0.5), C.ExponentialLR(0.1, 0.5)], [4])
     assert s(3) == pytest.approx(0.1 * 0.5 ** 3, rel=1e-15)
     assert s(4) == 0.1  # not 0.1 * 0.5 ** 4: the second scheduler restarts at its step 0
 
 
+@live
 def test_warm_restarts_exact_where_torch_step_epoch_misses():
     # torch's deprecated step(epoch) finds the cycle with int(log(243, 3)) = 4, one too few
     opt = GEN._optimizer(0.1)
@@ -219,6 +233,7 @@ def test_warm_restarts_exact_where_torch_step_epoch_misses():
     assert by_epoch == pytest.approx(0.0, abs=1e-15)
 
 
+@live
 def test_onecycle_holds_value_at_total_steps_where_torch_raises():
     s = C.OneCycleLR(max_lr=1.0, total_steps=20)
     live = _live({"type": "torch.OneCycleLR", "max_lr": 1.0, "total_steps": 20}, 20)
@@ -237,6 +252,7 @@ def test_onecycle_holds_value_at_total_steps_where_torch_raises():
             sched.step()
 
 
+@live
 def test_chained_after_lambda_applies_only_the_current_factor():
     s = C.ChainedScheduler([C.LambdaLR(0.1, lambda e: 1.0), C.ExponentialLR(0.1, 0.5)])
     assert s(5) == pytest.approx(0.05, rel=1e-15)  # not 0.1 * 0.5 ** 5
@@ -247,6 +263,7 @@ SAMPLE = [lrkit.from_config(c["config"]) for c in CASES]
 
 
 @pytest.mark.parametrize("s", SAMPLE[::2], ids=[c["name"] for c in CASES[::2]])
+@live
 def test_torch_tensor_and_numpy_agree(s):
     t = np.arange(0, 60)
     ref = s.curve(60)
@@ -256,6 +273,7 @@ def test_torch_tensor_and_numpy_agree(s):
     _assert_rel(s(t), ref, rtol=0)
 
 
+@live
 def test_jax_jit():
     jax = pytest.importorskip("jax")
     jax.config.update("jax_enable_x64", True)
@@ -268,6 +286,7 @@ def test_jax_jit():
         _assert_rel(np.asarray(out), s.curve(80), rtol=1e-13)
 
 
+@live
 def test_dialect_does_not_import_torch():
     code = ("import sys\nfrom lrkit.compat import torch as C\n"
             "s = C.SequentialLR([C.LinearLR(0.1, 0.1, 1.0, 5), C.CosineAnnealingLR(0.1, 20)], [5])\n"
@@ -278,6 +297,7 @@ def test_dialect_does_not_import_torch():
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c["name"] for c in CASES])
+@live
 def test_config_round_trip(case):
     s = lrkit.from_config(case["config"])
     cfg = json.loads(json.dumps(s.to_config()))
@@ -286,6 +306,7 @@ def test_config_round_trip(case):
     assert cfg["type"] == case["config"]["type"]
 
 
+@live
 def test_callables_cannot_go_into_a_config():
     for s in (C.LambdaLR(0.1, lambda e: 1.0), C.MultiplicativeLR(0.1, lambda e: 0.9),
               C.CyclicLR(0.01, 0.1, scale_fn=lambda x: 1.0)):
@@ -293,11 +314,13 @@ def test_callables_cannot_go_into_a_config():
             s.to_config()
 
 
+@live
 def test_momentum_is_none_without_cycle_momentum():
     assert C.OneCycleLR(1.0, total_steps=10, cycle_momentum=False).momentum is None
     assert C.CyclicLR(0.1, 1.0, cycle_momentum=False).momentum is None
 
 
+@live
 def test_cyclic_custom_scale_fn_matches_torch():
     def fn(x):
         return 1.0 / (1.0 + 0.1 * x)
@@ -355,6 +378,7 @@ def test_cyclic_custom_scale_fn_matches_torch():
     (lambda: C.ReduceLROnPlateau(lr=0.1, factor=1.0), ValueError, "factor must be < 1.0"),
     (lambda: C.ReduceLROnPlateau(lr=0.1, mode="lowest"), ValueError, "mode must be one of"),
 ])
+@live
 def test_bad_arguments(build, exc, words):
     with pytest.raises(exc) as info:
         build()
@@ -370,6 +394,7 @@ def test_bad_arguments(build, exc, words):
      lambda o: L.CosineAnnealingWarmRestarts(o, T_0=0)),
     (lambda: C.ReduceLROnPlateau(lr=0.1, factor=1.0), lambda o: L.ReduceLROnPlateau(o, factor=1.0)),
 ])
+@live
 def test_rejected_where_torch_rejects(build_ours, build_torch):
     with pytest.raises(ValueError):
         build_torch(GEN._optimizer(0.1))
@@ -377,6 +402,7 @@ def test_rejected_where_torch_rejects(build_ours, build_torch):
         build_ours()
 
 
+@live
 def test_finite_and_non_negative_far_past_the_end():
     for s in SAMPLE:
         v = s(np.array([0.0, 1e4, 1e6]))
