@@ -463,3 +463,21 @@ def test_set_step_jumps_anywhere() -> None:
     opt.step()
     s.step()
     assert s.last_epoch == 10_001
+
+
+def test_drives_layer_decay_groups_through_their_lr_scale() -> None:
+    from lrkit.torch import layer_decay
+
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 8),
+                                torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    groups = layer_decay(model, 0.5, lr=1e-3, weight_decay=0.05)
+    opt = torch.optim.AdamW(groups, lr=1e-3)
+    sched = warmup(Cosine(1e-3, 90), 10)
+    s = Scheduler(opt, {"lr": sched, "weight_decay": Constant(0.05)})
+    assert len({g["lr_scale"] for g in opt.param_groups}) > 2
+    for n in range(1, 30):
+        opt.step()
+        s.step()
+        for g in opt.param_groups:
+            assert g["lr"] == pytest.approx(g["lr_scale"] * sched(n), rel=1e-15)
+            assert g["weight_decay"] == 0.05 * g.get("weight_decay_scale", 1.0)
