@@ -119,6 +119,12 @@ def parse_budget(text: str | None) -> Budget | None:
         if not sep or not key.strip():
             raise UsageError(f"--budget: expected key=value pairs separated by commas, got {part!r}")
         cfg[key.strip()] = parse_value(raw)
+    known = [f.name for f in dataclasses.fields(Budget)]
+    for key in cfg:
+        if key not in known:
+            near = difflib.get_close_matches(key, known, n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise UsageError(f"--budget: unknown key {key!r}{hint}; valid: {', '.join(known)}")
     try:
         return Budget.from_config(cfg)
     except (ValueError, TypeError) as exc:
@@ -547,13 +553,16 @@ class _Parser(argparse.ArgumentParser):
     """argparse with one-line errors that suggest the closest valid choice."""
 
     def error(self, message: str) -> Any:  # type: ignore[override]
-        m = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        m = re.search(r"argument ([^:]*): invalid choice: '([^']*)' \(choose from (.*)\)", message)
         if m:
-            bad = m.group(1)
-            choices = re.findall(r"'([^']*)'", m.group(2))
+            arg, bad = m.group(1), m.group(2)
+            choices = re.findall(r"'([^']*)'", m.group(3))
             near = difflib.get_close_matches(bad, choices, n=1)
             hint = f"; did you mean {near[0]!r}?" if near else ""
-            message = f"unknown command {bad!r}{hint} (commands: {', '.join(choices)})"
+            if arg.startswith("-"):
+                message = f"{arg} must be one of {', '.join(choices)}, got {bad!r}{hint}"
+            else:
+                message = f"unknown command {bad!r}{hint} (commands: {', '.join(choices)})"
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
@@ -644,7 +653,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``lrkit`` command; returns the exit code."""
     parser = build_parser()
     argv = list(sys.argv[1:] if argv is None else argv)
-    args, extra = parser.parse_known_args(argv)
+    try:
+        args, extra = parser.parse_known_args(argv)
+    except SystemExit as exc:  # argparse's own exits: --help, --version, a usage error (2)
+        return exc.code if isinstance(exc.code, int) else 2
     prog = f"lrkit {args.command}" if getattr(args, "command", None) else "lrkit"
     if extra:
         if getattr(args, "takes_spec", False) and not any(x.startswith("-") for x in extra):
