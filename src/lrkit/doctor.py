@@ -314,17 +314,10 @@ def check(schedule: Schedule, total: int | str | None = None, *, optimizer: str 
         i = int(np.argmax(neg))
         findings.append(Finding("error", "negative", f"the rate is negative ({_v(float(y_run[i]))}) "
                                 f"from step {int(t_run[i])}", float(t_run[i])))
-    zero = y_run == 0.0
+    zero = (y_run == 0.0).astype(np.int8)
     min_len = max(2, math.ceil(0.01 * run))
-    i = 0
-    n = len(zero)
-    while i < n:
-        if not zero[i]:
-            i += 1
-            continue
-        j = i
-        while j + 1 < n and zero[j + 1]:
-            j += 1
+    edges = np.diff(np.concatenate([[0], zero, [0]]))
+    for i, j in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1):
         a, b = int(t_run[i]), int(t_run[j])
         length = b - a + 1
         if length >= min_len:
@@ -332,7 +325,6 @@ def check(schedule: Schedule, total: int | str | None = None, *, optimizer: str 
                 "warning", "zero-region",
                 f"the rate is 0 for steps {a}-{b} ({length} steps, {length / run:.0%} of the run): "
                 "those updates do nothing", float(a)))
-        i = j + 1
 
     # -- peak bound ----------------------------------------------------------------------------
     if opt is not None:
