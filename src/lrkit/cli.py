@@ -204,6 +204,9 @@ def _build(cfg: dict[str, Any], budget: Budget | None, where: str) -> Schedule:
 
 @dataclasses.dataclass
 class Loaded:
+    """A schedule read from the command line: the schedule, its legend label, the budget that
+    resolved its units (from ``--budget`` or the config file) and the config it was built from."""
+
     schedule: Schedule
     label: str
     budget: Budget | None
