@@ -141,3 +141,31 @@ def test_bad_arguments(kwargs, exc, match):
         check(lrkit.Cosine(0.1, 100), **kwargs)
     with pytest.raises(TypeError, match="schedule must be an lrkit Schedule"):
         check("cosine")
+
+
+hyp = pytest.importorskip("hypothesis")
+st = hyp.strategies
+
+
+@hyp.settings(max_examples=40, deadline=None)
+@hyp.given(peak=st.floats(1e-5, 5.0), warm=st.integers(0, 3000), decay=st.integers(1, 3000),
+           total=st.integers(2, 4000), start_frac=st.sampled_from([0.0, 0.01, 0.1]))
+def test_warmup_cosine_findings_are_consistent(peak, warm, decay, total, start_frac):
+    import numpy as np
+
+    s = lrkit.warmup(lrkit.Cosine(peak, decay), warm, start=peak * start_frac)
+    r = check(s, total)
+    curve = s.curve(total)
+    assert r.peak == pytest.approx(float(curve.max()), rel=1e-12)
+    assert r.first == curve[0] and r.last == curve[-1]
+    # findings are sorted worst first and the exit code follows the worst
+    order = {"error": 0, "warning": 1, "info": 2}
+    assert [order[f.severity] for f in r.findings] == sorted(order[f.severity] for f in r.findings)
+    assert r.exit_code == (2 if r.errors else 1 if r.warnings else 0)
+    # each finding is there exactly when its condition holds
+    assert ("warmup-too-long" in [f.code for f in r.errors]) == (warm > 0 and warm >= total)
+    assert ("zero-at-start" in r.codes) == (curve[0] == 0.0)
+    length_off = abs(warm + decay - total) > max(1.0, 1e-3 * total)
+    assert ("length-mismatch" in r.codes) == length_off
+    assert "jump" not in r.codes and "negative" not in r.codes
+    assert np.isfinite(curve).all()
