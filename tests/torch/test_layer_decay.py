@@ -146,3 +146,25 @@ def test_gradient_scaling_is_not_a_rate_multiplier_for_adam_but_groups_are():
     a0, a1 = _run(torch.optim.Adam, "grad_scale", steps=5)
     b0, b1 = _run(torch.optim.Adam, "groups", steps=5)
     assert a1 / a0 > 0.95 and b1 / b0 < 0.11
+
+
+class ResNetLike(nn.Module):
+    """Sibling stacks layer1..layer3 (torchvision's ResNet shape): no single stack to number."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 8, 3)
+        self.layer1 = nn.Sequential(nn.Conv2d(8, 8, 3), nn.Conv2d(8, 8, 3))
+        self.layer2 = nn.Sequential(nn.Conv2d(8, 8, 3), nn.Conv2d(8, 8, 3))
+        self.layer3 = nn.Sequential(nn.Conv2d(8, 8, 3), nn.Conv2d(8, 8, 3))
+        self.fc = nn.Linear(8, 2)
+
+
+def test_sibling_stacks_are_ambiguous_and_need_an_explicit_mapping():
+    m = ResNetLike()
+    with pytest.raises(ValueError, match=r"several numbered stacks \(layer1, layer2, layer3\)"):
+        layer_decay(m, 0.5, lr=1.0)
+    ids = {"conv1": 0, "layer1": 1, "layer2": 2, "layer3": 3, "fc": 4}
+    info = layer_decay(m, 0.5, lr=1.0, layer_ids=ids).as_dict()
+    assert [info[f"{k}.weight" if k in ("conv1", "fc") else f"{k}.0.weight"]["lr_scale"] for k in ids] == [
+        0.0625, 0.125, 0.25, 0.5, 1.0]

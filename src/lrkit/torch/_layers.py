@@ -8,17 +8,18 @@ stack (a plain ``nn.Sequential``), its parameterised children are numbered from 
 
 from __future__ import annotations
 
-from torch import nn
-
 from lrkit.torch._match import ParamInfo
+from torch import nn
 
 _EMBED_HINTS = ("embed", "cls_token", "pos_token", "mask_token", "dist_token")
 
 
-def find_stack(model: nn.Module) -> tuple[str, list[str]] | None:
+def find_stack(model: nn.Module) -> tuple[str, list[str]] | str:
     """The numbered container (``nn.ModuleList``/``nn.Sequential`` with children ``0, 1, ...``)
-    holding the most parameter elements, as ``(name, [child names with parameters])``."""
-    best: tuple[int, str, list[str]] | None = None
+    holding the most parameter elements, as ``(name, [child names with parameters])``; or, when
+    there is none or several unrelated ones of similar weight (ResNet's ``layer1..layer4``), a
+    string saying why."""
+    cands: list[tuple[int, str, list[str]]] = []
     for mname, module in model.named_modules():
         if not isinstance(module, (nn.ModuleList, nn.Sequential)):
             continue
@@ -28,10 +29,20 @@ def find_stack(model: nn.Module) -> tuple[str, list[str]] | None:
         with_params = [cname for cname, child in kids if any(True for _ in child.parameters())]
         if len(with_params) < 2:
             continue
-        size = sum(p.numel() for p in module.parameters())
-        if best is None or size > best[0]:
-            best = (size, mname, with_params)
-    return None if best is None else (best[1], best[2])
+        cands.append((sum(p.numel() for p in module.parameters()), mname, with_params))
+    if not cands:
+        return ("the model has no numbered stack of blocks (blocks.N, layers.N, encoder.layer.N, "
+                "nn.Sequential)")
+    size, best, kids = max(cands, key=lambda c: c[0])  # max keeps the first (outermost) on ties
+
+    def related(a: str, b: str) -> bool:
+        return a == "" or b == "" or a.startswith(b + ".") or b.startswith(a + ".")
+
+    rivals = [name for n, name, _ in cands if name != best and not related(name, best) and n >= 0.2 * size]
+    if rivals:
+        return (f"the model has several numbered stacks ({', '.join([best, *rivals])}), so the layer order "
+                "is ambiguous")
+    return best, kids
 
 
 def _is_embedding(info: ParamInfo) -> bool:
@@ -41,11 +52,11 @@ def _is_embedding(info: ParamInfo) -> bool:
     return any(h in lowered for h in _EMBED_HINTS)
 
 
-def auto_layer_ids(model: nn.Module, params: list[ParamInfo]) -> dict[str, int] | None:
-    """Layer id per parameter name, or ``None`` when the model has no numbered stack."""
+def auto_layer_ids(model: nn.Module, params: list[ParamInfo]) -> dict[str, int] | str:
+    """Layer id per parameter name, or the reason why there is no automatic assignment."""
     stack = find_stack(model)
-    if stack is None:
-        return None
+    if isinstance(stack, str):
+        return stack
     sname, kids = stack
     root = sname == ""
     offset = 0 if root else 1

@@ -22,11 +22,10 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from torch import nn
-
 from lrkit import _check
 from lrkit.torch._layers import auto_layer_ids
 from lrkit.torch._match import ParamInfo, as_patterns, collect_params, compile_pattern, describe, matches
+from torch import nn
 
 __all__ = ["Rule", "ParamGroups", "param_groups", "layer_decay", "discriminative", "is_no_decay"]
 
@@ -380,16 +379,16 @@ def _resolve_layer_ids(model: nn.Module, params: list[ParamInfo], layer_ids: Any
     for info in params:
         v = explicit(info)
         if v is None:
-            v = None if auto is None else auto.get(info.name)
+            v = None if isinstance(auto, str) else auto.get(info.name)
         if v is None:
             missing.append(info.name)
         else:
             ids[info.name] = v
     if missing:
+        why = auto if isinstance(auto, str) else "the automatic assignment does not cover them"
         raise ValueError(
-            f"{owner}: no layer id for {_short(missing)}; the model has no numbered stack of blocks "
-            "(blocks.N, layers.N, encoder.layer.N, nn.Sequential) that covers them; pass "
-            "layer_ids={pattern: id} or a callable name -> id")
+            f"{owner}: no layer id for {_short(missing)}: {why}; pass layer_ids={{pattern: id}} or a "
+            "callable name -> id")
     return ids
 
 
