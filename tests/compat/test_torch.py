@@ -56,6 +56,25 @@ def test_golden_values(case):
         _assert_rel(s.momentum.curve(len(ref)), case["momentum"])
 
 
+FAR = [(c, t, v) for c in CASES for t, v in c.get("far", {}).items() if t != "raises"]
+
+
+@pytest.mark.parametrize("case, t, value", FAR, ids=[f"{c['name']}@{t}" for c, t, _ in FAR])
+def test_golden_far_past_the_end(case, t, value):
+    # torch's recursive forms drift by about t ulps: 2e4 steps of ExponentialLR reach ~4e-12
+    s = lrkit.from_config(case["config"])
+    # (atol: torch's repeated products reach subnormals where the closed form underflows to 0)
+    _assert_rel(s(int(t)), value, atol=1e-300, rtol=1e-10)
+    _assert_rel(s(np.array([0, int(t)]))[1], value, atol=1e-300, rtol=1e-10)
+
+
+def test_cyclic_triangular2_stays_finite_where_torch_overflows():
+    case = next(c for c in CASES if c["name"] == "cyclic_tri2")
+    assert case["far"]["raises"].startswith("OverflowError")  # torch: 2.0 ** cycle overflows
+    s = lrkit.from_config(case["config"])
+    assert s(20_000) == pytest.approx(case["config"]["base_lr"], rel=1e-12)
+
+
 def test_golden_covers_every_constructor():
     types = {c["config"]["type"] for c in CASES}
     wanted = {f"torch.{n}" for n in C.__all__} - {"torch.LambdaLR", "torch.MultiplicativeLR",

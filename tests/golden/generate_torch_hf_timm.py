@@ -8,7 +8,9 @@ torchvision, see ``timm_module``)::
 Each case is an lrkit config (``{"type": "torch.OneCycleLR", "max_lr": 1.0, ...}``) that this
 script turns into the peer's own scheduler on a one-parameter SGD optimizer; the rate (and
 momentum) is recorded at every step ``t = 0 .. n`` (past the end of the schedule), after ``t``
-calls of ``step()`` (torch, transformers) or of ``step(t)`` / ``step_update(t)`` (timm).
+calls of ``step()`` (torch, transformers) or of ``step(t)`` / ``step_update(t)`` (timm), and at a
+few steps far past the end (``far``: 1 000 and 20 000 calls of ``step()``; timm's ``t`` = 10 000
+and 1 000 000).
 Files written next to this script: ``torch_schedulers.json``, ``hf_schedulers.json``,
 ``timm_schedulers.json``. The tests import the case lists and runners from here for their live
 comparisons.
@@ -214,24 +216,43 @@ def _base_lr(cfg: dict[str, Any]) -> float:
     return 1.0  # OneCycleLR/CyclicLR overwrite the optimizer's rate
 
 
-def run_torch(cfg: dict[str, Any], n: int) -> dict[str, list[float]]:
-    """Rate and momentum of the single param group after ``t = 0..n`` calls of ``step()``."""
+def run_torch(cfg: dict[str, Any], n: int, far: tuple[int, ...] = ()) -> dict[str, Any]:
+    """Rate and momentum of the single param group after ``t = 0..n`` calls of ``step()``, and
+    the rate after each of the ``far`` numbers of calls (``OneCycleLR`` raises past its end, so
+    it gets none)."""
+    if _has_type(cfg, "torch.OneCycleLR"):
+        far = ()
     opt = _optimizer(_base_lr(cfg))
+    far_values: dict[str, float] = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         sched = torch_scheduler(cfg, opt)
         lr, mom = [opt.param_groups[0]["lr"]], [opt.param_groups[0]["momentum"]]
-        for _ in range(n):
+        for k in range(1, max((n, *far)) + 1):
             opt.step()
-            sched.step()
-            lr.append(opt.param_groups[0]["lr"])
-            mom.append(opt.param_groups[0]["momentum"])
-    return {"lr": [float(v) for v in lr], "momentum": [float(v) for v in mom]}
+            try:
+                sched.step()
+            except (OverflowError, ValueError) as exc:  # CyclicLR triangular2: 2.0 ** cycle
+                if k <= n:
+                    raise
+                far_values["raises"] = f"{type(exc).__name__} at step {k}"
+                break
+            if k <= n:
+                lr.append(opt.param_groups[0]["lr"])
+                mom.append(opt.param_groups[0]["momentum"])
+            if k in far:
+                far_values[str(k)] = float(opt.param_groups[0]["lr"])
+    return {"lr": [float(v) for v in lr], "momentum": [float(v) for v in mom], "far": far_values}
+
+
+def _has_type(cfg: dict[str, Any], name: str) -> bool:
+    return cfg.get("type") == name or any(_has_type(c, name) for c in cfg.get("schedulers", ()))
 
 
 # -- transformers -------------------------------------------------------------------------------
-def run_hf(cfg: dict[str, Any], n: int) -> dict[str, list[float]]:
-    """Rate after ``t = 0..n`` steps of ``transformers.get_scheduler(...)``."""
+def run_hf(cfg: dict[str, Any], n: int, far: tuple[int, ...] = ()) -> dict[str, Any]:
+    """Rate after ``t = 0..n`` steps of ``transformers.get_scheduler(...)`` (and after each of
+    the ``far`` numbers of steps)."""
     import transformers
 
     cfg = copy.deepcopy(cfg)
@@ -245,11 +266,15 @@ def run_hf(cfg: dict[str, Any], n: int) -> dict[str, list[float]]:
                                            num_training_steps=total,
                                            scheduler_specific_kwargs=cfg)
         lr = [opt.param_groups[0]["lr"]]
-        for _ in range(n):
+        far_values: dict[str, float] = {}
+        for k in range(1, max((n, *far)) + 1):
             opt.step()
             sched.step()
-            lr.append(opt.param_groups[0]["lr"])
-    return {"lr": [float(v) for v in lr]}
+            if k <= n:
+                lr.append(opt.param_groups[0]["lr"])
+            if k in far:
+                far_values[str(k)] = float(opt.param_groups[0]["lr"])
+    return {"lr": [float(v) for v in lr], "far": far_values}
 
 
 # -- timm -------------------------------------------------------------------------------------
@@ -292,29 +317,29 @@ def timm_version() -> str:
     return version("timm")
 
 
-def run_timm(cfg: dict[str, Any], n: int) -> dict[str, list[float]]:
-    """Rate timm sets for ``t = 0..n`` (``step(t)``, or ``step_update(t)`` when not
-    ``t_in_epochs``)."""
+def run_timm(cfg: dict[str, Any], n: int, far: tuple[int, ...] = ()) -> dict[str, Any]:
+    """Rate timm sets for ``t = 0..n`` and for each ``t`` in ``far`` (``step(t)``, or
+    ``step_update(t)`` when not ``t_in_epochs``)."""
     cfg = copy.deepcopy(cfg)
     module, cls = _TIMM_CLASSES[cfg.pop("type").split(".", 1)[1]]
     opt = _optimizer(cfg.pop("lr"))
     sched = getattr(timm_module(module), cls)(opt, **cfg)
-    lr = []
-    for t in range(n + 1):
+    values = {}
+    for t in (*range(n + 1), *far):
         if cfg.get("t_in_epochs", True):
             sched.step(t)
         else:
             sched.step_update(t)
-        lr.append(float(opt.param_groups[0]["lr"]))
-    return {"lr": lr}
+        values[t] = float(opt.param_groups[0]["lr"])
+    return {"lr": [values[t] for t in range(n + 1)], "far": {str(t): values[t] for t in far}}
 
 
 # -- writing ------------------------------------------------------------------------------------
 def _write(path: Path, library: str, version: str, cases: list[tuple[str, dict, int]],
-           run: Any) -> None:
+           run: Any, far: tuple[int, ...]) -> None:
     out = {"library": library, "version": version, "generator": Path(__file__).name, "cases": []}
     for name, cfg, n in cases:
-        out["cases"].append({"name": name, "config": cfg, "n": n, **run(cfg, n)})
+        out["cases"].append({"name": name, "config": cfg, "n": n, **run(cfg, n, far)})
     path.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     print(f"wrote {path.name}: {len(cases)} cases")
 
@@ -324,9 +349,12 @@ def main() -> None:
 
     import torch
 
-    _write(HERE / "torch_schedulers.json", "torch", torch.__version__, TORCH_CASES, run_torch)
-    _write(HERE / "hf_schedulers.json", "transformers", transformers.__version__, HF_CASES, run_hf)
-    _write(HERE / "timm_schedulers.json", "timm", timm_version(), TIMM_CASES, run_timm)
+    _write(HERE / "torch_schedulers.json", "torch", torch.__version__, TORCH_CASES, run_torch,
+           (1_000, 20_000))
+    _write(HERE / "hf_schedulers.json", "transformers", transformers.__version__, HF_CASES, run_hf,
+           (1_000, 20_000))
+    _write(HERE / "timm_schedulers.json", "timm", timm_version(), TIMM_CASES, run_timm,
+           (10_000, 1_000_000))
 
 
 if __name__ == "__main__":
