@@ -8,6 +8,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -21,73 +22,84 @@ TOTAL, SPLIT = 40, 17
 SCRIPT = textwrap.dedent(
     """
     import json, sys
+    import numpy as np
     import torch
-    from sklearn.datasets import load_digits
     from lrkit import Cosine, Linear, warmup
     from lrkit.plateau import OnPlateau
     from lrkit.torch import Scheduler
 
-    mode, ckpt, out, order = sys.argv[1:5]
+    mode, ckpt, out = sys.argv[1:4]
     TOTAL, SPLIT = {total}, {split}
-    torch.manual_seed(0)
     torch.use_deterministic_algorithms(True)
-    x, y = load_digits(return_X_y=True)
-    x = torch.tensor(x[:200] / 16.0, dtype=torch.float32)
-    y = torch.tensor(y[:200])
-    model = torch.nn.Sequential(torch.nn.Linear(64, 16), torch.nn.Tanh(), torch.nn.Linear(16, 10))
-    opt = torch.optim.SGD(model.parameters(), lr=1.0, momentum=0.9, weight_decay=1e-4)
+    data = np.load(sys.argv[4])  # sklearn's digits, saved by the test (no sklearn import here)
+    x = torch.tensor(data["x"][:200] / 16.0, dtype=torch.float32)
+    y = torch.tensor(data["y"][:200])
 
     def plan():
         lr = OnPlateau(warmup(Cosine(0.2, TOTAL), 5), factor=0.5, patience=1, start=5)
         return {{"lr": lr, "momentum": Linear(0.95, 0.85, TOTAL)}}
 
-    start = 0
-    if mode == "resume":
-        state = torch.load(ckpt, weights_only=True)
-        model.load_state_dict(state["model"])
-        if order == "before":  # scheduler built before the optimizer's state is loaded
+    def run(order):
+        torch.manual_seed(0)
+        model = torch.nn.Sequential(torch.nn.Linear(64, 16), torch.nn.Tanh(),
+                                    torch.nn.Linear(16, 10))
+        opt = torch.optim.SGD(model.parameters(), lr=1.0, momentum=0.9, weight_decay=1e-4)
+        start = 0
+        if order == "full":
             sched = Scheduler(opt, plan())
-            opt.load_state_dict(state["opt"])
         else:
-            opt.load_state_dict(state["opt"])
-            sched = Scheduler(opt, plan())
-        sched.load_state_dict(state["sched"])
-        start = SPLIT
-    else:
-        sched = Scheduler(opt, plan())
-    record = []
-    for n in range(start, TOTAL):
-        opt.zero_grad()
-        loss = torch.nn.functional.cross_entropy(model(x), y)
-        loss.backward()
-        opt.step()
-        sched.step(round(float(loss), 1))  # coarse metric: plateaus happen
-        g = opt.param_groups[0]
-        record.append([g["lr"], g["momentum"]])
-        if mode == "full" and n + 1 == SPLIT:
-            torch.save({{"model": model.state_dict(), "opt": opt.state_dict(),
-                        "sched": sched.state_dict()}}, ckpt)
-    json.dump({{"record": record, "params": [float(p.detach().double().sum()) for p in
-                                              model.parameters()],
-               "scale": sched.plateaus[0].scale}}, open(out, "w"))
+            state = torch.load(ckpt, weights_only=True)
+            model.load_state_dict(state["model"])
+            if order == "before":  # scheduler built before the optimizer's state is loaded
+                sched = Scheduler(opt, plan())
+                opt.load_state_dict(state["opt"])
+            else:
+                opt.load_state_dict(state["opt"])
+                sched = Scheduler(opt, plan())
+            sched.load_state_dict(state["sched"])
+            start = SPLIT
+        record = []
+        for n in range(start, TOTAL):
+            opt.zero_grad()
+            loss = torch.nn.functional.cross_entropy(model(x), y)
+            loss.backward()
+            opt.step()
+            sched.step(round(float(loss), 1))  # coarse metric: plateaus happen
+            g = opt.param_groups[0]
+            record.append([g["lr"], g["momentum"]])
+            if order == "full" and n + 1 == SPLIT:
+                torch.save({{"model": model.state_dict(), "opt": opt.state_dict(),
+                            "sched": sched.state_dict()}}, ckpt)
+        return {{"record": record, "scale": sched.plateaus[0].scale,
+                "params": [float(p.detach().double().sum()) for p in model.parameters()]}}
+
+    orders = ["full"] if mode == "full" else ["before", "after"]
+    json.dump({{o: run(o) for o in orders}}, open(out, "w"))
     """
 ).format(total=TOTAL, split=SPLIT)
 
 
-def run(tmp_path: Path, *args: str) -> dict:
+def run(tmp_path: Path, mode: str) -> dict:
+    from sklearn.datasets import load_digits
+
     script = tmp_path / "train.py"
     script.write_text(SCRIPT)
-    out = tmp_path / f"out_{'_'.join(args)}.json"
-    subprocess.run([sys.executable, str(script), args[0], str(tmp_path / "ckpt.pt"), str(out),
-                    args[1]], check=True, timeout=120)
+    data = tmp_path / "digits.npz"
+    if not data.exists():
+        x, y = load_digits(return_X_y=True)
+        np.savez(data, x=x, y=y)
+    out = tmp_path / f"out_{mode}.json"
+    subprocess.run([sys.executable, str(script), mode, str(tmp_path / "ckpt.pt"), str(out),
+                    str(data)], check=True, timeout=120)
     return json.loads(out.read_text())
 
 
 def test_resume_in_a_fresh_process_is_exact_whatever_the_build_order(tmp_path: Path) -> None:
-    full = run(tmp_path, "full", "-")
+    full = run(tmp_path, "full")["full"]
     assert full["scale"] < 1.0  # the plateau part did cut, so its state matters
+    resumed_runs = run(tmp_path, "resume")  # a second, fresh process
     for order in ("before", "after"):
-        resumed = run(tmp_path, "resume", order)
+        resumed = resumed_runs[order]
         assert resumed["record"] == full["record"][SPLIT:]
         assert resumed["params"] == full["params"]
         assert resumed["scale"] == full["scale"]
