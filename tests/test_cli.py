@@ -111,6 +111,11 @@ def test_check_exit_codes(tmp_path):
                  "steps_per_epoch=50,epochs=10", "--optimizer", "adamw")
     assert budget.returncode == 1 and "run: 500 steps" in budget.stdout
     assert "[peak-too-high]" in budget.stdout
+    as_json = run("check", "cosine", "start=0.1", "steps=1000", "--total", "1200", "--json")
+    report = json.loads(as_json.stdout)
+    assert as_json.returncode == report["exit_code"] == 1
+    assert report["total"] == 1200 and report["peak"] == 0.1 and report["horizon"] == 1000
+    assert [f["code"] for f in report["findings"]] == ["length-mismatch", "zero-region"]
 
 
 def test_list_and_explain():

@@ -538,7 +538,7 @@ def cmd_check(args: argparse.Namespace) -> int:
         report = check(item.schedule, total, optimizer=args.optimizer, budget=item.budget)
     except (ValueError, TypeError) as exc:
         raise UsageError(str(exc)) from None
-    print(report.format())
+    print(json.dumps(report.to_dict(), indent=2) if args.json else report.format())
     return report.exit_code
 
 
@@ -638,6 +638,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--total", help="the run's length in optimizer steps (or '90 epochs' with a budget); "
                    "default: the budget's total or the schedule's own length")
     p.add_argument("--optimizer", help="enables a peak-rate bound: sgd, adamw, adam, lion, ...")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
     _budget_opt(p)
     p.set_defaults(func=cmd_check, takes_spec=True)
 

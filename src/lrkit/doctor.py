@@ -98,6 +98,14 @@ class Report:
     def codes(self) -> tuple[str, ...]:
         return tuple(f.code for f in self.findings)
 
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-safe dict of the report (for CI tools: ``lrkit check ... --json``)."""
+        return {
+            "total": self.total, "horizon": self.horizon, "peak": self.peak, "peak_step": self.peak_step,
+            "first": self.first, "last": self.last, "exit_code": self.exit_code,
+            "findings": [dataclasses.asdict(f) for f in self.findings],
+        }
+
     def format(self) -> str:
         """A short human-readable report."""
         length = "none (open-ended)" if self.horizon is None else f"{_num(self.horizon)} steps"
