@@ -23,6 +23,9 @@ Peers measured in the same run:
 
 * torch-lr-finder 0.2.2 (installed): its own ``LRFinder.range_test`` (exp, 1e-7..10, 100 iters)
   and the steepest-gradient suggestion of its ``plot(suggest_lr=True)``;
+* Lightning 2.6's ``_LRFinder.suggestion()`` (steepest gradient of the smoothed loss against the
+  rate), called live on a curve recorded by lrkit's loop with Lightning's defaults (1e-8..1,
+  100 steps, EMA 0.98 debiased, stop at 4x the best) -- a full ``Trainer.tune`` run is not used;
 * fastai's ``minimum``, ``steep`` and ``valley`` rules.  fastai is NOT installed here (it needs
   torchvision, which this environment must not install); the rules are re-implemented from their
   documented definitions and applied to a fastai-style curve (1e-7..10 over 100 steps, loss
@@ -297,6 +300,21 @@ def torch_lr_finder_suggestion(task: str, seed: int) -> float | None:
     return None if lr is None else float(lr)
 
 
+def lightning_suggestion(curve: dict[str, Any]) -> float | None:
+    """Lightning's own ``_LRFinder.suggestion()`` (steepest gradient against the rate, skipping
+    10 points at the start and 1 at the end), run live on a curve recorded with its settings."""
+    import logging
+
+    from lightning.pytorch.tuner.lr_finder import _LRFinder
+
+    logging.getLogger("lightning.pytorch.tuner.lr_finder").setLevel(logging.CRITICAL)
+    finder = _LRFinder(mode="exponential", lr_min=1e-8, lr_max=1.0, num_training=100)
+    finder.results = {"lr": list(curve["lrs"]),
+                      "loss": [math.nan if v is None else v for v in curve["smoothed"]]}
+    lr = finder.suggestion()
+    return None if lr is None else float(lr)
+
+
 # fastai's rules, re-implemented from their documented definitions (fastai is not installed)
 def fastai_trim(r: lrkit.finder.FinderResult) -> tuple[np.ndarray, np.ndarray]:
     n_it = 100
@@ -341,6 +359,8 @@ def collect_suggestions(task: str, seed: int, curves: dict[str, Any]) -> dict[st
             "torch_lr_finder": torch_lr_finder_suggestion(task, seed),
         }
     c = curves[k]
+    if "lightning" not in c:  # Lightning's defaults: 1e-8..1, EMA 0.98 debiased, stop at 4x best
+        c["lightning"] = lrkit_curve(task, seed, start=1e-8, end=1.0, spike=1e12).to_dict()
     ours = FinderResult.from_dict(c["lrkit"])
     ours3 = FinderResult.from_dict(c["lrkit_x3"])
     fa = FinderResult.from_dict(c["fastai"])
@@ -363,6 +383,8 @@ def collect_suggestions(task: str, seed: int, curves: dict[str, Any]) -> dict[st
     both("fastai steep*", lambda sc: fastai_steep(lrs, losses))
     both("fastai valley*", lambda sc: fastai_valley(lrs, losses))
     both("torch-lr-finder", lambda sc: c["torch_lr_finder"])
+    light = lightning_suggestion(c["lightning"])
+    both("lightning", lambda sc: light)
     return out
 
 

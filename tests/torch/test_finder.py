@@ -416,3 +416,14 @@ def test_result_builds_a_schedule():
     r = find_lr(model, opt, loader(seed=0), loss_fn, progress=False)
     s = r.schedule("one_cycle", total_steps=500)
     assert isinstance(s, lrkit.OneCycle) and s.peak == r.suggestion
+
+
+def test_parameters_outside_the_model_are_restored():
+    model = net(bn=False)
+    temperature = nn.Parameter(torch.tensor(1.5))
+    opt = torch.optim.Adam(list(model.parameters()) + [temperature], lr=1e-3)
+    step = lambda m, b: loss_fn(m(b[0]) / temperature, b[1])  # noqa: E731
+    t0 = temperature.detach().clone()
+    r = find_lr(model, opt, loader(seed=0), train_step=step, num_steps=40, progress=False)
+    assert r.usable > 10
+    assert torch.equal(temperature.detach(), t0) and temperature.grad is None

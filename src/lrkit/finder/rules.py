@@ -101,10 +101,12 @@ def steepest(w: Window, target: str) -> float:
 
 
 def valley(w: Window, target: str) -> float:
-    """The longest valley (fastai's ``valley``): the longest decreasing run of smoothed losses
+    """The longest valley (fastai's ``valley``), after skipping the first tenth of the window
+    (as fastai trims it): the longest decreasing run of smoothed losses
     (a longest decreasing subsequence), and the point a half-third into it
-    (``start + int(L/3) + int(L/6)``, ``L`` the valley length)."""
-    sm = w.smoothed
+    (``start + int(L/3) + int(L/6)``, ``L`` the valley length), kept below the minimum."""
+    skip = len(w.smoothed) // 10
+    sm = w.smoothed[skip:]
     n = len(sm)
     lds = [1] * n
     max_start = max_end = 0
@@ -117,7 +119,7 @@ def valley(w: Window, target: str) -> float:
                 max_start = max_end - lds[max_end]
     sections = (max_end - max_start) / 3
     idx = max_start + int(sections) + int(sections / 2)
-    return float(w.lrs[min(max(idx, 0), n - 1)])
+    return float(w.lrs[max(0, min(skip + idx, w.argmin - 1))])
 
 
 # lrkit's own rule: the breakdown edge, found without lag, divided by a target-dependent factor.

@@ -48,7 +48,7 @@ class _Snapshot:
                  scaler: Any, data: Any, on_cpu: bool) -> None:
         dev = torch.device("cpu") if on_cpu else None
         self.model, self.optimizer, self.scheduler, self.scaler = model, optimizer, scheduler, scaler
-        self.tensors = [(t, _clone_tree(t, dev)) for t in self._live_tensors(model)]
+        self.tensors = [(t, _clone_tree(t, dev)) for t in self._live_tensors(model, optimizer)]
         self.grads = [(p, None if p.grad is None else _clone_tree(p.grad, dev))
                       for p in self._params(model, optimizer)]
         self.training = [(m, m.training) for m in model.modules()]
@@ -66,10 +66,11 @@ class _Snapshot:
         self.data_gen_state = self.data_gen.get_state() if self.data_gen is not None else None
 
     @staticmethod
-    def _live_tensors(model: torch.nn.Module) -> list[torch.Tensor]:
+    def _live_tensors(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> list[torch.Tensor]:
         seen: set[int] = set()
         out = []
-        for t in list(model.parameters()) + list(model.buffers()):
+        opt_params = [p for g in optimizer.param_groups for p in g["params"]]
+        for t in list(model.parameters()) + list(model.buffers()) + opt_params:
             if id(t) not in seen:
                 seen.add(id(t))
                 out.append(t)
