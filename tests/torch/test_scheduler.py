@@ -8,6 +8,8 @@ import warnings
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 torch = pytest.importorskip("torch")
 
@@ -481,3 +483,31 @@ def test_drives_layer_decay_groups_through_their_lr_scale() -> None:
         for g in opt.param_groups:
             assert g["lr"] == pytest.approx(g["lr_scale"] * sched(n), rel=1e-15)
             assert g["weight_decay"] == 0.05 * g.get("weight_decay_scale", 1.0)
+
+
+@settings(max_examples=40, deadline=None)
+@given(ops=st.lists(st.one_of(st.just(("step", 0)), st.tuples(st.just("jump"),
+                                                               st.integers(0, 3000)),
+                              st.tuples(st.just("add"), st.floats(0.0, 4.0))),
+                    min_size=1, max_size=30))
+def test_property_every_group_holds_rule_times_scale(ops) -> None:
+    sched = warmup(Cosine(0.1, 1500, end=1e-4), 100)
+    mom = OneCycle(0.1, 2000).momentum
+    opt = torch.optim.SGD([{"params": params(), "lr_scale": 0.5}], lr=1.0, momentum=0.9)
+    s = Scheduler(opt, {"lr": sched, "momentum": mom})
+    n = 0
+    for op, arg in ops:
+        if op == "step":
+            opt.step()
+            s.step()
+            n += 1
+        elif op == "jump":
+            s.set_step(arg)
+            n = arg
+        else:
+            opt.add_param_group({"params": params(), "lr_scale": arg})
+            s.sync()
+        assert s.last_epoch == n
+        for g in opt.param_groups:
+            assert g["lr"] == pytest.approx(sched(n) * g["lr_scale"], rel=1e-15, abs=0)
+            assert g["momentum"] == pytest.approx(mom(n), rel=1e-15)
