@@ -37,7 +37,6 @@ class Target:
     index: int | None
     default: Rule | None
     overrides: dict[str, Rule] = field(default_factory=dict)
-    momentum_auto: bool = False
 
     @property
     def scale_key(self) -> str:
@@ -128,10 +127,9 @@ def parse_plan(plan: Any, groups: Mapping[str, Any] | None, cycle_momentum: bool
 
             # torch's OneCycleLR / CyclicLR: beta1 when the optimizer has betas, else momentum
             if "betas" in defaults:
-                targets.append(Target("beta1", "betas", 0, MomentumOf(lr), momentum_auto=True))
+                targets.append(Target("beta1", "betas", 0, MomentumOf(lr)))
             elif "momentum" in defaults:
-                targets.append(Target("momentum", "momentum", None, MomentumOf(lr),
-                                      momentum_auto=True))
+                targets.append(Target("momentum", "momentum", None, MomentumOf(lr)))
     return targets
 
 
