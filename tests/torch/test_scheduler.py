@@ -79,6 +79,23 @@ def test_one_cycle_moves_beta1_of_adam_like_torch() -> None:
         assert lrs(o2) == pytest.approx(lrs(o1), rel=1e-10)
 
 
+@pytest.mark.parametrize("mode", ["triangular", "triangular2", "exp_range"])
+def test_cyclic_equals_torch_lr_and_momentum(mode: str) -> None:
+    kw = dict(base_lr=0.01, max_lr=0.1, step_size_up=7, step_size_down=5, mode=mode, gamma=0.97,
+              base_momentum=0.8, max_momentum=0.9)
+    o1 = torch.optim.SGD(params(), lr=0.1, momentum=0.9)
+    t = torch.optim.lr_scheduler.CyclicLR(o1, **kw)
+    o2 = torch.optim.SGD(params(), lr=0.1, momentum=0.9)
+    s = Scheduler(o2, lrkit.Cyclic(0.01, 0.1, 7, 5, mode, 0.97, 0.8, 0.9))
+    for _ in range(40):
+        assert lrs(o2) == pytest.approx(lrs(o1), rel=1e-12)
+        assert lrs(o2, "momentum") == pytest.approx(lrs(o1, "momentum"), rel=1e-12)
+        o1.step()
+        t.step()
+        o2.step()
+        s.step()
+
+
 def test_multistep_equals_torch() -> None:
     o1 = torch.optim.SGD(params(), lr=0.5)
     t = torch.optim.lr_scheduler.MultiStepLR(o1, milestones=[10, 25], gamma=0.1)
