@@ -183,6 +183,187 @@ def _steps_to_eval(n: int, marks: list[float]) -> np.ndarray:
     return np.unique(np.concatenate([grid, np.asarray(extra, dtype=np.float64)]))
 
 
+@dataclasses.dataclass
+class _Run:
+    """The schedule evaluated over the run (``t_run``, ``y_run``) and half as long again
+    (``t``, ``y``), with what the individual checks need."""
+
+    schedule: Schedule
+    run: int
+    given_total: bool
+    horizon: float | None
+    nodes: list[tuple[str, Any, float]]
+    t: np.ndarray
+    y: np.ndarray
+    t_run: np.ndarray
+    y_run: np.ndarray
+
+    @property
+    def peak_index(self) -> int:
+        return int(np.argmax(self.y_run))
+
+    @property
+    def peak(self) -> float:
+        return float(self.y_run[self.peak_index])
+
+    @property
+    def last(self) -> float:
+        return float(self.y_run[-1])
+
+
+def _finite(r: _Run) -> list[Finding]:
+    bad = ~np.isfinite(r.y_run)
+    if not bad.any():
+        return []
+    i = int(np.argmax(bad))
+    out = [Finding("error", "not-finite", f"the rate is {r.y_run[i]} at step {int(r.t_run[i])}",
+                   float(r.t_run[i]))]
+    r.y_run = np.where(bad, 0.0, r.y_run)  # the other checks look at the finite part
+    r.y = np.where(np.isfinite(r.y), r.y, 0.0)
+    return out
+
+
+def _peak_used(r: _Run) -> list[Finding]:
+    out = []
+    for kind, node, off in r.nodes:
+        if kind != "warmup" or node.steps <= 0:
+            continue
+        end = off + node.steps
+        if end >= r.run:
+            out.append(Finding(
+                "error", "warmup-too-long",
+                f"the warmup ends at step {_num(end)}, at or after the end of the run ({r.run} steps): "
+                f"the rate never reaches its target {_v(node.target)} (it stops at {_v(r.last)})", end))
+        elif node.steps > 0.5 * r.run:
+            out.append(Finding(
+                "warning", "warmup-too-long",
+                f"the warmup takes {node.steps / r.run:.0%} of the run ({_num(node.steps)} of {r.run} "
+                "steps): usually 1-10%", end))
+    if any(f.severity == "error" for f in out):
+        return out
+    i = int(np.argmax(r.y))
+    full_peak = float(r.y[i])
+    if full_peak > 0 and r.t[i] >= r.run and r.peak < 0.99 * full_peak:
+        out.append(Finding(
+            "error", "peak-not-reached",
+            f"the schedule reaches its peak {_v(full_peak)} only at step {int(r.t[i])}, after the run "
+            f"ends ({r.run} steps): the highest rate used is {_v(r.peak)}", float(r.t[i])))
+    return out
+
+
+def _after_end(r: _Run) -> list[Finding]:
+    if r.horizon is None:
+        return []
+    h_val = float(r.schedule(float(r.horizon)))
+    after = r.t >= r.horizon
+    tol = 1e-9 * max(abs(h_val), 1e-300) + 1e-15
+    rising = after & (r.y > h_val + tol)
+    if not rising.any():
+        return []
+    j = int(np.argmax(rising))
+    k = int(np.argmax(np.where(after, r.y, -np.inf)))
+    inside = r.t[j] < r.run
+    where = "inside the run" if inside else "after the run ends"
+    return [Finding(
+        "warning" if inside or not r.given_total else "info", "rises-after-end",
+        f"the rate rises again after the schedule's end at step {_num(r.horizon)} ({where}): "
+        f"from {_v(h_val)} to {_v(float(r.y[k]))} at step {int(r.t[k])}", float(r.t[j]))]
+
+
+def _zero_at_start(r: _Run) -> list[Finding]:
+    if r.y_run[0] != 0.0:
+        return []
+    return [Finding("warning", "zero-at-start",
+                    "step 0 has rate 0: the first update does nothing (start the warmup above 0, e.g. "
+                    "at peak/100)", 0.0)]
+
+
+def _jumps(r: _Run) -> list[Finding]:
+    """A discontinuity at a sequence boundary: the change across it is above 2% of the peak and
+    three times the change of the steps either side."""
+    out = []
+    scale = max(r.peak, abs(float(np.min(r.y_run))), 1e-300)
+    for kind, node, off in r.nodes:
+        if kind != "sequence":
+            continue
+        for b in node.boundaries:
+            g = off + b
+            if not (2 <= g < r.run - 1):
+                continue
+            v = [float(r.schedule(float(g + d))) for d in (-2, -1, 0, 1)]
+            jump = v[2] - v[1]
+            around = max(abs(v[1] - v[0]), abs(v[3] - v[2]))
+            if abs(jump) > 0.02 * scale and abs(jump) > 3 * around:
+                flat_drop = jump < 0 and around == 0.0
+                out.append(Finding(
+                    "info" if flat_drop else "warning", "jump",
+                    f"the rate jumps {'up' if jump > 0 else 'down'} at the phase boundary at step "
+                    f"{_num(g)}: {_v(v[1])} -> {_v(v[2])}", g))
+    return out
+
+
+def _length(r: _Run) -> list[Finding]:
+    if not r.given_total:
+        return []
+    h, run, last = r.horizon, r.run, r.last
+    if h is None:
+        return [Finding("info", "length-mismatch",
+                        f"the schedule has no fixed length; it is {_v(last)} at the end of the run")]
+    if abs(h - run) <= max(1.0, 1e-3 * run):
+        return []
+    if h < run:
+        tail = r.y_run[r.t_run >= h]
+        lo, hi = float(tail.min()), float(tail.max())
+        what = (f"stay at {_v(last)}" if hi - lo <= 1e-12 * max(hi, 1e-300)
+                else f"run past its end (between {_v(lo)} and {_v(hi)})")
+        msg = (f"the schedule ends at step {_num(h)} but the run has {run} steps: the last "
+               f"{_num(run - h)} steps ({(run - h) / run:.0%}) {what}")
+    else:
+        msg = (f"the run stops at step {run}, before the schedule ends at step {_num(h)}: the final "
+               f"rate is {_v(last)} ({last / r.peak if r.peak else 0:.0%} of the peak) instead of "
+               f"{_v(float(r.schedule(float(h))))}")
+    return [Finding("warning", "length-mismatch", msg, float(min(h, run)))]
+
+
+def _zero_and_negative(r: _Run) -> list[Finding]:
+    out = []
+    neg = r.y_run < 0
+    if neg.any():
+        i = int(np.argmax(neg))
+        out.append(Finding("error", "negative", f"the rate is negative ({_v(float(r.y_run[i]))}) from "
+                           f"step {int(r.t_run[i])}", float(r.t_run[i])))
+    zero = (r.y_run == 0.0).astype(np.int8)
+    min_len = max(2, math.ceil(0.01 * r.run))
+    edges = np.diff(np.concatenate([[0], zero, [0]]))
+    for i, j in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1):
+        a, b = int(r.t_run[i]), int(r.t_run[j])
+        length = b - a + 1
+        if length >= min_len:
+            out.append(Finding(
+                "warning", "zero-region",
+                f"the rate is 0 for steps {a}-{b} ({length} steps, {length / r.run:.0%} of the run): "
+                "those updates do nothing", float(a)))
+    return out
+
+
+def _peak_bound(r: _Run, opt: str | None) -> list[Finding]:
+    peak, at = r.peak, float(r.t_run[r.peak_index])
+    if opt is None:
+        if peak > _ANY_OPTIMIZER_BOUND:
+            return [Finding("warning", "peak-too-high",
+                            f"peak {_v(peak)} is above {_v(_ANY_OPTIMIZER_BOUND)}, high for any optimizer "
+                            "(pass the optimizer for a precise bound)", at)]
+        return []
+    warn_at, err_at = PEAK_BOUNDS[opt]
+    if peak > err_at:
+        return [Finding("error", "peak-too-high",
+                        f"peak {_v(peak)} is far above the sane bound for {opt} ({_v(err_at)})", at)]
+    if peak > warn_at:
+        return [Finding("warning", "peak-too-high",
+                        f"peak {_v(peak)} is unusually high for {opt} (above {_v(warn_at)})", at)]
+    return []
+
+
 def check(schedule: Schedule, total: int | str | None = None, *, optimizer: str | None = None,
           budget: Budget | dict[str, Any] | None = None) -> Report:
     """Examine ``schedule`` for a run of ``total`` optimizer steps.
@@ -190,7 +371,9 @@ def check(schedule: Schedule, total: int | str | None = None, *, optimizer: str 
     ``total`` may be written with a unit (``"10 epochs"``) when ``budget`` is given, and is taken
     from the budget when omitted. Without either, the schedule's own length (``horizon``) is the
     run, or 1000 steps for an open-ended schedule. ``optimizer`` (``"sgd"``, ``"adamw"`` ...)
-    enables the peak-rate bound of :data:`PEAK_BOUNDS`.
+    enables the peak-rate bound of :data:`PEAK_BOUNDS`. The schedule is evaluated at every step
+    of the run and half as long again (on a grid of two million steps plus every phase boundary
+    for longer runs).
     """
     if not isinstance(schedule, Schedule):
         raise TypeError(f"schedule must be an lrkit Schedule, got {schedule!r} ({type(schedule).__name__})")
@@ -205,151 +388,21 @@ def check(schedule: Schedule, total: int | str | None = None, *, optimizer: str 
     if run is None:
         run = max(int(math.ceil(horizon)), 2) if horizon is not None else _DEFAULT_LENGTH
     extent = max(run, int(math.ceil(horizon)) if horizon is not None else 0)
-    n_eval = int(extent * 1.5) + 2
-    nodes: list[tuple[str, Schedule, float]] = []
+    nodes: list[tuple[str, Any, float]] = []
     _walk(schedule, 0.0, nodes)
     marks = [float(b) for b in schedule.phase_boundaries()] + [float(run)]
     if horizon is not None:
         marks.append(float(horizon))
-    t = _steps_to_eval(n_eval, marks)
+    t = _steps_to_eval(int(extent * 1.5) + 2, marks)
     y = np.asarray(schedule(t), dtype=np.float64)
     in_run = t < run
-    t_run, y_run = t[in_run], y[in_run]
-    findings: list[Finding] = []
+    r = _Run(schedule, run, given_total, horizon, nodes, t, y, t[in_run], y[in_run])
 
-    bad = ~np.isfinite(y_run)
-    if bad.any():
-        i = int(np.argmax(bad))
-        findings.append(Finding("error", "not-finite", f"the rate is {y_run[i]} at step {int(t_run[i])}",
-                                float(t_run[i])))
-        y_run = np.where(bad, 0.0, y_run)
-        y = np.where(np.isfinite(y), y, 0.0)
-    peak_i = int(np.argmax(y_run))
-    peak, peak_step = float(y_run[peak_i]), int(t_run[peak_i])
-    first, last = float(y_run[0]), float(y_run[-1])
-
-    # -- the peak is used ----------------------------------------------------------------
-    warmup_error = False
-    for kind, node, off in nodes:
-        if kind != "warmup" or node.steps <= 0:
-            continue
-        end = off + node.steps
-        if end >= run:
-            warmup_error = True
-            findings.append(Finding(
-                "error", "warmup-too-long",
-                f"the warmup ends at step {_num(end)}, at or after the end of the run ({run} steps): "
-                f"the rate never reaches its target {_v(node.target)} (it stops at {_v(last)})", end))
-        elif node.steps > 0.5 * run:
-            findings.append(Finding(
-                "warning", "warmup-too-long",
-                f"the warmup takes {node.steps / run:.0%} of the run ({_num(node.steps)} of {run} "
-                "steps): usually 1-10%", end))
-    full_peak_i = int(np.argmax(y))
-    full_peak = float(y[full_peak_i])
-    if not warmup_error and full_peak > 0 and t[full_peak_i] >= run and peak < 0.99 * full_peak:
-        findings.append(Finding(
-            "error", "peak-not-reached",
-            f"the schedule reaches its peak {_v(full_peak)} only at step {int(t[full_peak_i])}, after "
-            f"the run ends ({run} steps): the highest rate used is {_v(peak)}", float(t[full_peak_i])))
-
-    # -- after the designed end ----------------------------------------------------------
-    if horizon is not None:
-        h_val = float(schedule(float(horizon)))
-        after = t >= horizon
-        tol = 1e-9 * max(abs(h_val), 1e-300) + 1e-15
-        rising = after & (y > h_val + tol)
-        if rising.any():
-            j = int(np.argmax(rising))
-            k = int(np.argmax(np.where(after, y, -np.inf)))
-            inside = t[j] < run
-            sev = "warning" if inside or not given_total else "info"
-            where = "inside the run" if inside else "after the run ends"
-            findings.append(Finding(
-                sev, "rises-after-end",
-                f"the rate rises again after the schedule's end at step {_num(horizon)} ({where}): "
-                f"from {_v(h_val)} to {_v(float(y[k]))} at step {int(t[k])}", float(t[j])))
-
-    # -- step 0 ----------------------------------------------------------------------------
-    if first == 0.0:
-        findings.append(Finding(
-            "warning", "zero-at-start",
-            "step 0 has rate 0: the first update does nothing (start the warmup above 0, e.g. at "
-            "peak/100)", 0.0))
-
-    # -- jumps where sequence phases meet -------------------------------------------------------
-    scale = max(peak, abs(float(np.min(y_run))), 1e-300)
-    for kind, node, off in nodes:
-        if kind != "sequence":
-            continue
-        for b in node.boundaries:
-            g = off + b
-            if not (2 <= g < run - 1):
-                continue
-            v = [float(schedule(float(g + d))) for d in (-2, -1, 0, 1)]
-            jump = v[2] - v[1]
-            around = max(abs(v[1] - v[0]), abs(v[3] - v[2]))
-            if abs(jump) > 0.02 * scale and abs(jump) > 3 * around:
-                flat_drop = jump < 0 and around == 0.0
-                findings.append(Finding(
-                    "info" if flat_drop else "warning", "jump",
-                    f"the rate jumps {'up' if jump > 0 else 'down'} at the phase boundary at step "
-                    f"{_num(g)}: {_v(v[1])} -> {_v(v[2])}", g))
-
-    # -- length ------------------------------------------------------------------------------
-    if given_total:
-        if horizon is None:
-            findings.append(Finding(
-                "info", "length-mismatch",
-                f"the schedule has no fixed length; it is {_v(last)} at the end of the run"))
-        elif abs(horizon - run) > max(1.0, 1e-3 * run):
-            if horizon < run:
-                tail = y_run[t_run >= horizon]
-                lo, hi = float(tail.min()), float(tail.max())
-                what = f"stay at {_v(last)}" if hi - lo <= 1e-12 * max(hi, 1e-300) else \
-                    f"run past its end (between {_v(lo)} and {_v(hi)})"
-                msg = (f"the schedule ends at step {_num(horizon)} but the run has {run} steps: the last "
-                       f"{_num(run - horizon)} steps ({(run - horizon) / run:.0%}) {what}")
-            else:
-                msg = (f"the run stops at step {run}, before the schedule ends at step {_num(horizon)}: "
-                       f"the final rate is {_v(last)} ({last / peak if peak else 0:.0%} of the peak) "
-                       f"instead of {_v(float(schedule(float(horizon))))}")
-            findings.append(Finding("warning", "length-mismatch", msg, float(min(horizon, run))))
-
-    # -- zero and negative regions ----------------------------------------------------------------
-    neg = y_run < 0
-    if neg.any():
-        i = int(np.argmax(neg))
-        findings.append(Finding("error", "negative", f"the rate is negative ({_v(float(y_run[i]))}) "
-                                f"from step {int(t_run[i])}", float(t_run[i])))
-    zero = (y_run == 0.0).astype(np.int8)
-    min_len = max(2, math.ceil(0.01 * run))
-    edges = np.diff(np.concatenate([[0], zero, [0]]))
-    for i, j in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1):
-        a, b = int(t_run[i]), int(t_run[j])
-        length = b - a + 1
-        if length >= min_len:
-            findings.append(Finding(
-                "warning", "zero-region",
-                f"the rate is 0 for steps {a}-{b} ({length} steps, {length / run:.0%} of the run): "
-                "those updates do nothing", float(a)))
-
-    # -- peak bound ----------------------------------------------------------------------------
-    if opt is not None:
-        warn_at, err_at = PEAK_BOUNDS[opt]
-        if peak > err_at:
-            findings.append(Finding("error", "peak-too-high",
-                                    f"peak {_v(peak)} is far above the sane bound for {opt} "
-                                    f"({_v(err_at)})", float(peak_step)))
-        elif peak > warn_at:
-            findings.append(Finding("warning", "peak-too-high",
-                                    f"peak {_v(peak)} is unusually high for {opt} (above "
-                                    f"{_v(warn_at)})", float(peak_step)))
-    elif peak > _ANY_OPTIMIZER_BOUND:
-        findings.append(Finding("warning", "peak-too-high",
-                                f"peak {_v(peak)} is above {_v(_ANY_OPTIMIZER_BOUND)}, high for any "
-                                "optimizer (pass the optimizer for a precise bound)", float(peak_step)))
-
+    findings = _finite(r)
+    for rule in (_peak_used, _after_end, _zero_at_start, _jumps, _length, _zero_and_negative):
+        findings += rule(r)
+    findings += _peak_bound(r, opt)
     order = {s: k for k, s in enumerate(reversed(SEVERITIES))}
     findings.sort(key=lambda f: order[f.severity])
-    return Report(tuple(findings), run, peak, peak_step, first, last, horizon)
+    return Report(tuple(findings), run, r.peak, int(r.t_run[r.peak_index]), float(r.y_run[0]), r.last,
+                  horizon)
