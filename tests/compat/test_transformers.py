@@ -135,6 +135,34 @@ def test_bad_arguments_named(build, exc, words):
     assert words in str(info.value)
 
 
+def test_jax_jit_matches_numpy():
+    jax = pytest.importorskip("jax")
+    jax.config.update("jax_enable_x64", True)
+    import jax.numpy as jnp
+
+    for case in CASES:
+        s = lrkit.from_config(case["config"])
+        _assert_rel(np.asarray(jax.jit(s)(jnp.arange(80.0))), s.curve(80), rtol=1e-13)
+
+
+@settings(max_examples=40, deadline=None)
+@given(name=st.sampled_from(["linear", "cosine", "cosine_with_restarts", "polynomial",
+                             "cosine_with_min_lr", "cosine_warmup_with_min_lr"]),
+       warm=st.integers(0, 50), extra=st.integers(1, 500), cycles=st.floats(0.0, 3.0),
+       rate=st.floats(0.0, 0.99))
+def test_any_valid_config_is_finite_and_non_negative(name, warm, extra, cycles, rate):
+    kw = {}
+    if name in ("cosine", "cosine_with_restarts"):
+        kw["num_cycles"] = cycles
+    elif name == "polynomial":
+        kw.update(lr_end=0.1 * rate, power=cycles)
+    elif name != "linear":
+        kw["min_lr_rate"] = rate
+    s = H.get_scheduler(name, warm, warm + extra, kw, lr=0.1)
+    v = s(np.concatenate([np.arange(600.0), [1e5, 1e7]]))
+    assert np.all(np.isfinite(v)) and np.all(v >= 0)
+
+
 # -- live ------------------------------------------------------------------------------------------
 HAS_PEER = all(importlib.util.find_spec(m) is not None for m in ("torch", "transformers"))
 if HAS_PEER:

@@ -15,11 +15,12 @@ Warmup (all): for :math:`t < W`, :math:`\\eta_t = w_0 + t\\,(g - w_0)/W` with :m
 rate (``TanhLRScheduler`` without ``warmup_prefix``: the curve's value at :math:`W`). With
 ``warmup_prefix`` the curve then starts at :math:`t - W`, otherwise at :math:`t`.
 
-Cycles (cosine, tanh, poly): cycle :math:`i` of length :math:`T_i = T m^i` is found, like timm,
-with a floating logarithm :math:`i = \\lfloor \\log_m (1 - t(1 - m)/T) \\rfloor` (so an exact
-cycle boundary can land one cycle early, as in timm; lrkit's native
-:class:`~lrkit.CosineRestarts` is exact), peaks at :math:`\\eta_0 \\delta^i`, and after
-``cycle_limit`` cycles the rate is ``lr_min``.
+Cycles (cosine, tanh, poly): cycle :math:`i` of length :math:`T_i = T m^i` peaks at
+:math:`\\eta_0 \\delta^i`; after ``cycle_limit`` cycles the rate is ``lr_min``. timm finds
+:math:`i = \\lfloor \\log_m (1 - t(1 - m)/T) \\rfloor` with a floating logarithm, so some exact
+restarts land one cycle early; lrkit finds the exact index and then applies exactly timm's
+misses (:func:`missed_restarts`), so every backend agrees with timm (lrkit's native
+:class:`~lrkit.CosineRestarts` is exact).
 
 Noise: with ``noise_range_t`` the rate is multiplied by :math:`1 + n_t`, :math:`n_t` drawn
 exactly as timm draws it (a torch generator seeded with ``noise_seed + t``; see
@@ -31,6 +32,7 @@ exactly as timm draws it (a torch generator seeded with ``noise_seed + t``; see
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +42,7 @@ from lrkit.compat._timm_noise import timm_noise
 from lrkit.compat._torch_callable import elementwise
 from lrkit.schedule import Schedule, duration_field
 from lrkit.schedules._base import owner, set_field
+from lrkit.schedules.cosine import cycle_index
 
 __all__ = ["CosineLRScheduler", "TanhLRScheduler", "StepLRScheduler", "MultiStepLRScheduler",
            "PolyLRScheduler", "WSDLRScheduler"]
@@ -136,11 +139,41 @@ class _Timm(Schedule):
         return cfg
 
 
+_MAX_BOUNDARIES = 10_000
+
+
+@functools.lru_cache(maxsize=256)
+def missed_restarts(t_initial: float, cycle_mul: float, cycle_limit: int) -> tuple[float, ...]:
+    """The integer restart steps at which timm's floating ``log`` lands one cycle early.
+
+    Cycle :math:`i` starts at :math:`S_i = T (m^i - 1)/(m - 1)`. timm computes
+    :math:`\\lfloor \\log(1 - t(1 - m)/T) / \\log m \\rfloor` with CPython's ``math.log``; at an
+    integer :math:`S_i` that can give :math:`i - 1` (e.g. :math:`T = 1, m = 3`:
+    ``log(243, 3) = 4.999...``). The misses are found here once, with timm's own arithmetic, so
+    that every backend (whose ``log`` may round differently) reproduces exactly timm's values.
+    Only the first ``cycle_limit`` restarts matter (at most 10 000 are examined).
+    """
+    T, m = float(t_initial), float(cycle_mul)
+    out = []
+    for i in range(1, min(int(cycle_limit), _MAX_BOUNDARIES) + 1):
+        start = T * (m ** i - 1) / (m - 1)
+        if start > 2.0 ** 52:
+            break
+        t = float(round(start))
+        if abs(start - t) > 1e-9 * max(1.0, start):
+            continue  # no integer step sits on this restart
+        if math.floor(math.log(1 - t / T * (1 - m), m)) < i:
+            out.append(t)
+    return tuple(out)
+
+
 def _cycle(s: Any, t: Any, ops: Any) -> tuple[Any, Any, Any]:
     """timm's cycle index ``i``, cycle length ``t_i`` and position ``t_curr``."""
     T, m = float(s.t_initial), s.cycle_mul
     if m != 1:
-        i = ops.floor(ops.log(1 - t / T * (1 - m)) / math.log(m))
+        i, _, _ = cycle_index(t, ops, T, m)  # exact on every backend
+        for b in missed_restarts(T, m, s.cycle_limit):  # then timm's misses, exactly
+            i = ops.where(t == b, i - 1.0, i)
         mi = ops.power(m, i)
         return i, mi * T, t - (1 - mi) / (1 - m) * T
     i = ops.floor(t / T)
