@@ -453,6 +453,13 @@ def report(rows: dict[tuple[str, str], list[dict[str, Any]]],
               f"{line['mean_gap']:8.2f} {line['worst_gap']:6.1f} {line['bad']:5d} "
               f"{line['spread_median']:10.1f} {line['spread_max']:10.1f} {line['cost_grid']:9.4f} "
               f"{line['cost_run']:8.2f}")
+    md = ["| rule | schedule | in band | ±½ step | mean gap | worst gap | runs >10 pt | spread median "
+          "| spread worst | cost / grid | cost / run |", "|" + "---|" * 11]
+    for t in table:
+        md.append(f"| {t['rule']} | {t['schedule']} | {t['in_band']:.0f}% | {t['in_loose']:.0f}% | "
+                  f"{t['mean_gap']:.2f} | {t['worst_gap']:.1f} | {t['bad']} | {t['spread_median']:.1f}x | "
+                  f"{t['spread_max']:.1f}x | {t['cost_grid']:.4f} | {t['cost_run']:.2f} |")
+    (RESULTS / ("finder_quality_quick.md" if quick else "finder_quality.md")).write_text("\n".join(md) + "\n")
     out = RESULTS / ("finder_quality_quick.json" if quick else "finder_quality.json")
     out.write_text(json.dumps({"table": table, "runs": {f"{k[0]}|{k[1]}": v for k, v in rows.items()}},
                               indent=1))

@@ -345,3 +345,30 @@ def test_finder_imports_neither_torch_nor_matplotlib():
             "print(','.join(m for m in ('torch', 'matplotlib', 'jax') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == ""
+
+
+def test_linear_mode_suggests_below_the_minimum():
+    r = find_lr(SoftmaxDigits(seed=2), start=1e-3, end=10.0, num_steps=100, mode="linear")
+    lr_min = r.lrs[int(np.argmin(r.smoothed[: r.usable]))]
+    for rule in ("lrkit", "minimum", "steepest", "valley"):
+        assert r.lrs[0] <= r.suggest(rule) < lr_min
+
+
+def test_repeated_result_plots_and_exports():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    model = SoftmaxDigits(seed=4)
+
+    def reset():
+        model.w[:] = 0.0
+        model.b[:] = 0.0
+
+    r = find_lr(model, start=1e-4, end=1e4, repeats=2, reset=reset)
+    ax = r.plot()
+    assert len(ax.get_lines()) >= 4
+    plt.close("all")
+    d = json.loads(json.dumps(r.to_dict()))
+    assert len(d["runs"]) == 2 and FinderResult.from_dict(d).suggestion == pytest.approx(r.suggestion)
