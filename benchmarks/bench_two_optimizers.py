@@ -8,8 +8,9 @@ rate multipliers (``param_groups(model, {"body": 0.01}, lr=...)``): one backward
 
 For each variant, on a small ``nn.TransformerEncoder`` classifier and on a small CNN, with
 scikit-learn's digits, this prints the backward passes per step (counted with a hook on the
-loss), the median time per training step and its ratio to lrkit's, and the largest difference
-of the parameters after the run from lrkit's (all three variants make the same updates).
+loss), the median CPU time and wall time per training step with their ratios to lrkit's (CPU
+time is the steadier figure on a shared machine; one thread by default), and the largest
+difference of the parameters after the run from lrkit's (all variants make the same updates).
 
 Run: ``.venv/bin/python benchmarks/bench_two_optimizers.py [--steps 150] [--repeats 5]``.
 """
@@ -114,7 +115,8 @@ def run(kind: str, steps: int, repeats: int, batch: int) -> None:
     make = {"cnn": CNN, "transformer": Transformer}[kind]
     torch.manual_seed(0)
     init = make().state_dict()
-    times: dict[str, list[float]] = {v: [] for v in VARIANTS}
+    cpu: dict[str, list[float]] = {v: [] for v in VARIANTS}
+    wall: dict[str, list[float]] = {v: [] for v in VARIANTS}
     passes: dict[str, float] = {}
     finals: dict[str, dict[str, torch.Tensor]] = {}
     for r in range(repeats):
@@ -124,27 +126,30 @@ def run(kind: str, steps: int, repeats: int, batch: int) -> None:
             step, _ = make_step(v, model)
             g = torch.Generator().manual_seed(r)
             counter = [0]
-            per_step = []
+            per_cpu, per_wall = [], []
             for i in range(steps):
                 idx = torch.randint(0, len(y_all), (batch,), generator=g)
-                t0 = time.perf_counter()
+                c0, t0 = time.process_time(), time.perf_counter()
                 step(x_all[idx], y_all[idx], counter)
                 if i >= 5:  # the first steps allocate optimizer state
-                    per_step.append(time.perf_counter() - t0)
-            times[v].append(statistics.median(per_step))
+                    per_cpu.append(time.process_time() - c0)
+                    per_wall.append(time.perf_counter() - t0)
+            cpu[v].append(statistics.median(per_cpu))
+            wall[v].append(statistics.median(per_wall))
             passes[v] = counter[0] / steps
             if r == 0:
                 finals[v] = {k: t.detach().clone() for k, t in model.state_dict().items()}
     ref = VARIANTS[0]
-    base = statistics.median(times[ref])
+    base_cpu, base_wall = statistics.median(cpu[ref]), statistics.median(wall[ref])
     print(f"\n{kind}: {sum(p.numel() for p in make().parameters()):,} parameters, batch {batch}, "
-          f"{steps} steps x {repeats} repeats (median of per-step medians)")
-    print(f"  {'variant':38s} {'backward/step':>13s} {'ms/step':>9s} {'ratio':>7s} "
-          f"{'max |dp| vs lrkit':>18s}")
+          f"{steps} steps x {repeats} interleaved repeats (median of per-repeat medians)")
+    print(f"  {'variant':38s} {'backward/step':>13s} {'CPU ms/step':>11s} {'ratio':>6s} "
+          f"{'wall ms/step':>12s} {'ratio':>6s} {'max |dp| vs lrkit':>18s}")
     for v in VARIANTS:
-        med = statistics.median(times[v])
+        c, w = statistics.median(cpu[v]), statistics.median(wall[v])
         diff = max(float((finals[v][k].float() - finals[ref][k].float()).abs().max()) for k in finals[ref])
-        print(f"  {v:38s} {passes[v]:13.0f} {1e3 * med:9.3f} {med / base:7.2f} {diff:18.2e}")
+        print(f"  {v:38s} {passes[v]:13.0f} {1e3 * c:11.2f} {c / base_cpu:6.2f} {1e3 * w:12.2f} "
+              f"{w / base_wall:6.2f} {diff:18.2e}")
 
 
 def main() -> None:

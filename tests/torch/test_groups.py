@@ -39,7 +39,7 @@ def _check_partition(groups, model):
     assert set(ids) == {id(p) for p in _all_trainable(model)}, "a trainable parameter is in no group"
     for g in groups:
         assert isinstance(g["name"], str) and g["name"]
-        assert len(g["param_names"]) == len(g["params"])
+        assert len(g["names"]) == len(g["params"])
     assert len({g["name"] for g in groups}) == len(groups)
 
 
@@ -93,7 +93,7 @@ def test_tied_parameters_appear_once_and_match_by_any_name():
     m = Tied()
     groups = param_groups(m, {"out": 5.0}, lr=0.1)
     _check_partition(groups, m)
-    names = [n for g in groups for n in g["param_names"]]
+    names = [n for g in groups for n in g["names"]]
     assert names.count("emb.weight") == 1 and "out.weight" not in names
     # the rule names only the alias "out", but the shared tensor is that parameter
     assert groups.as_dict()["emb.weight"]["lr_scale"] == 5.0
@@ -182,7 +182,7 @@ def test_discriminative_over_named_layer_groups():
     groups = discriminative(m, slice(1e-4, 1e-2), [["features.0", "features.1"],
                                                    ["features.3", "features.4"], "fc"])
     _check_partition(groups, m)
-    lr_of = {n: g["lr"] for g in groups for n in g["param_names"]}
+    lr_of = {n: g["lr"] for g in groups for n in g["names"]}
     assert lr_of["features.0.weight"] == pytest.approx(1e-4, rel=1e-12)
     assert lr_of["features.4.bias"] == pytest.approx(1e-3, rel=1e-12)
     assert lr_of["fc.weight"] == pytest.approx(1e-2, rel=1e-12)
@@ -200,3 +200,13 @@ def test_discriminative_automatic_groups_on_a_transformer():
     assert info["head.weight"]["lr_scale"] == 1.0
     assert info["embed.weight"]["lr_scale"] == pytest.approx(0.1, rel=1e-12)
     assert info["encoder.layers.1.linear1.weight"]["lr_scale"] == pytest.approx(0.1, rel=1e-12)
+
+
+def test_groups_mix_with_plain_groups_in_torch_optimizers():
+    m = SmallCNN()
+    groups = param_groups(m.features, lr=0.1, weight_decay=0.01)
+    opt = torch.optim.AdamW([*groups, {"params": m.fc.parameters(), "lr": 0.5}])
+    extra = nn.Linear(2, 2)
+    opt.add_param_group({"params": extra.parameters()})  # a later plain group is accepted too
+    assert [g.get("name") for g in opt.param_groups] == ["default", "default.no_decay", None, None]
+    assert opt.param_groups[1]["weight_decay"] == 0.0 and opt.param_groups[2]["lr"] == 0.5

@@ -21,12 +21,12 @@ def test_transformer_encoder_ids_embeddings_bottom_blocks_then_head():
     assert info["norm.weight"]["layer_id"] == 4 and info["head.weight"]["layer_id"] == 4
     for name, row in info.items():
         assert row["lr_scale"] == 0.5 ** (4 - row["layer_id"]), name
-    lr_of = {n: g["lr"] for g in groups for n in g["param_names"]}
+    lr_of = {n: g["lr"] for g in groups for n in g["names"]}
     assert lr_of["encoder.layers.0.self_attn.in_proj_weight"] == pytest.approx(1e-3 * 0.5 ** 3, rel=1e-15)
     # ordered bottom to top, every group named after its layer
     assert [g["layer_id"] for g in groups] == sorted(g["layer_id"] for g in groups)
     assert all(g["name"].startswith(f"layer_{g['layer_id']}") for g in groups)
-    wd_of = {n: g["weight_decay"] for g in groups for n in g["param_names"]}
+    wd_of = {n: g["weight_decay"] for g in groups for n in g["names"]}
     assert wd_of["head.weight"] == 0.05 and wd_of["head.bias"] == 0.0
 
 

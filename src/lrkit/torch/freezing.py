@@ -242,10 +242,11 @@ class GradualUnfreeze:
             keep = [j for j, p in enumerate(g["params"]) if id(p) not in late]
             if not keep:
                 continue
-            new = {k: v for k, v in g.items() if k not in ("params", "param_names")}
+            new = {k: v for k, v in g.items() if k not in ("params", "names", "param_names")}
             new["params"] = [g["params"][j] for j in keep]
-            if "param_names" in g:
-                new["param_names"] = [g["param_names"][j] for j in keep]
+            for key in ("names", "param_names"):
+                if key in g:
+                    new[key] = [g[key][j] for j in keep]
             out.append(new)
         return out
 
@@ -321,19 +322,21 @@ class GradualUnfreeze:
             b = buckets.get(name)
             if b is None:
                 b = {key: v for key, v in ref.items() if key not in (
-                    "params", "param_names", "name", "lr", "weight_decay", "lr_scale",
+                    "params", "names", "param_names", "name", "lr", "weight_decay", "lr_scale",
                     "weight_decay_scale", "layer_id", "initial_lr")}
                 b.update({"params": [], "name": name, "lr_scale": lr_scale, "weight_decay_scale": wd_scale,
                           "lr": base_lr * lr_scale, **extra})
-                if "param_names" in ref:
-                    b["param_names"] = []
+                for key in ("names", "param_names"):  # torch needs param_names on all groups or none
+                    if key in ref:
+                        b[key] = []
                 if "initial_lr" in ref:
                     b["initial_lr"] = ref["initial_lr"] / ref.get("lr_scale", 1.0) * lr_scale
                 if base_wd is not None and "weight_decay" in ref:
                     b["weight_decay"] = base_wd * wd_scale
                 buckets[name] = b
             b["params"].append(info.param)
-            if "param_names" in b:
-                b["param_names"].append(info.name)
+            for key in ("names", "param_names"):
+                if key in b:
+                    b[key].append(info.name)
         for b in buckets.values():
             optimizer.add_param_group(b)

@@ -7,7 +7,8 @@ One optimizer, one backward pass, true per-group multipliers: every group carrie
   schedule, :math:`\\eta_g(t) = s(t)\\,m_g` and :math:`\\lambda_g(t) = w(t)\\,d_g`;
 * a concrete ``"lr"`` (and ``"weight_decay"``) equal to base × multiplier, so the groups also
   work with a plain ``torch.optim`` optimizer and no scheduler;
-* ``"param_names"`` — the parameters' names (PyTorch's own key for named parameter groups).
+* ``"names"`` — the parameters' names. (Not PyTorch's ``"param_names"``: torch refuses to mix
+  groups with and without that key, which would break a later plain ``add_param_group``.)
 
 A multiplier on the *rate* is not the same as a multiplier on the *gradient*: scaling the
 gradient by :math:`m` scales SGD's step by :math:`m` but leaves Adam's step unchanged, because
@@ -268,7 +269,7 @@ def _build(assignments: list[_Assign], *, lr: float, weight_decay: float | None,
                              f"(parameter {a.info.name} has decay_mult={a.wd_scale})")
         g = groups.get(key)
         if g is None:
-            g = {"params": [], "param_names": [], "name": name, "lr_scale": lr_scale,
+            g = {"params": [], "names": [], "name": name, "lr_scale": lr_scale,
                  "weight_decay_scale": a.wd_scale, "lr": lr * lr_scale}
             if weight_decay is not None:
                 g["weight_decay"] = weight_decay * a.wd_scale
@@ -278,7 +279,7 @@ def _build(assignments: list[_Assign], *, lr: float, weight_decay: float | None,
                 g["layer_id"] = lid
             groups[key] = g
         g["params"].append(a.info.param)
-        g["param_names"].append(a.info.name)
+        g["names"].append(a.info.name)
         row = {"param": a.info.name, "group": name, "lr_scale": lr_scale, "weight_decay_scale": a.wd_scale}
         if lid is not None:
             row["layer_id"] = lid
@@ -339,7 +340,7 @@ def param_groups(model: nn.Module, rules: Any = None, *, lr: float, weight_decay
 
     Returns:
         :class:`ParamGroups`, a list of group dicts with ``name``, ``lr_scale``,
-        ``weight_decay_scale``, ``lr`` (, ``weight_decay``) and ``param_names``. Tied parameters
+        ``weight_decay_scale``, ``lr`` (, ``weight_decay``) and ``names``. Tied parameters
         appear once. Parameters frozen by a rule get ``requires_grad=False``.
     """
     owner = "param_groups"
