@@ -297,11 +297,14 @@ def test_jax_jit():
     jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
 
-    for cfg in [c["config"] for c in CASES if c["name"] in ("cosine_eta", "onecycle",
-                                                             "warm_restarts", "sequential")]:
-        s = lrkit.from_config(cfg)
-        out = jax.jit(s)(jnp.arange(80.0))
-        _assert_rel(np.asarray(out), s.curve(80), rtol=1e-13)
+    for case in CASES:
+        s = lrkit.from_config(case["config"])
+        n = min(len(case["lr"]), 300)
+        out = np.asarray(jax.jit(s)(jnp.arange(float(n))))
+        ref = s.curve(n)
+        # XLA turns x / c into x * (1 / c): an ulp off, so an exact 0 may come out as ~1e-33
+        _assert_rel(out, ref, rtol=1e-13, atol=1e-15 * np.max(ref))
+        assert np.all(out >= 0)
 
 
 @live

@@ -204,7 +204,8 @@ class LinearLR(_TorchSchedule, name="torch.LinearLR"):
 
     def _multiplier(self, t: Any, ops: Any) -> Any:
         sf, ef, n = self.start_factor, self.end_factor, self.total_iters
-        return sf + (ef - sf) * ops.minimum(t, float(n)) / n
+        # (>= 0: XLA may divide by n as a multiplication by 1/n and overshoot end_factor=0)
+        return ops.maximum(sf + (ef - sf) * ops.minimum(t, float(n)) / n, 0.0)
 
     def _factor(self, t: Any, ops: Any) -> Any:
         sf, ef, n = self.start_factor, self.end_factor, self.total_iters
@@ -262,7 +263,7 @@ class PolynomialLR(_TorchSchedule, name="torch.PolynomialLR"):
 
     def _multiplier(self, t: Any, ops: Any) -> Any:
         n = float(self.total_iters)
-        return ops.power(1.0 - ops.minimum(t, n) / n, self.power)
+        return ops.power(ops.maximum(1.0 - ops.minimum(t, n) / n, 0.0), self.power)
 
     def _factor(self, t: Any, ops: Any) -> Any:
         n = float(self.total_iters)
