@@ -83,10 +83,10 @@ def test_float_log_cycle_index_misses_a_boundary_like_timm_native_is_exact():
     assert T.missed_restarts(4, 2.0, 10) == ()
     # ... so a backend whose log rounds differently still gives timm's values
     jax = pytest.importorskip("jax")
-    jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
 
-    _assert_rel(np.asarray(jax.jit(s)(jnp.arange(131.0))), golden, rtol=1e-13)
+    with jax.enable_x64(True):
+        _assert_rel(np.asarray(jax.jit(s)(jnp.arange(131.0))), golden, rtol=1e-13)
 
 
 def test_multistep_decays_one_step_before_the_milestone():
@@ -137,14 +137,14 @@ def test_bad_arguments_named(build, exc, words):
 
 def test_jax_jit_matches_numpy():
     jax = pytest.importorskip("jax")
-    jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
 
-    for case in CASES:
-        if case["config"].get("noise_range_t") is not None:
-            continue  # noise is drawn on the host: not traceable (documented)
-        s = lrkit.from_config(case["config"])
-        _assert_rel(np.asarray(jax.jit(s)(jnp.arange(60.0))), s.curve(60), rtol=1e-13)
+    with jax.enable_x64(True):
+        for case in CASES:
+            if case["config"].get("noise_range_t") is not None:
+                continue  # noise is drawn on the host: not traceable (documented)
+            s = lrkit.from_config(case["config"])
+            _assert_rel(np.asarray(jax.jit(s)(jnp.arange(60.0))), s.curve(60), rtol=1e-13)
 
 
 @settings(max_examples=40, deadline=None)

@@ -294,17 +294,17 @@ def test_torch_tensor_and_numpy_agree(s):
 @live
 def test_jax_jit():
     jax = pytest.importorskip("jax")
-    jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
 
-    for case in CASES:
-        s = lrkit.from_config(case["config"])
-        n = min(len(case["lr"]), 300)
-        out = np.asarray(jax.jit(s)(jnp.arange(float(n))))
-        ref = s.curve(n)
-        # XLA turns x / c into x * (1 / c): an ulp off, so an exact 0 may come out as ~1e-33
-        _assert_rel(out, ref, rtol=1e-13, atol=1e-15 * np.max(ref))
-        assert np.all(out >= 0)
+    with jax.enable_x64(True):
+        for case in CASES:
+            s = lrkit.from_config(case["config"])
+            n = min(len(case["lr"]), 300)
+            out = np.asarray(jax.jit(s)(jnp.arange(float(n))))
+            ref = s.curve(n)
+            # XLA turns x / c into x * (1 / c): an ulp off, so an exact 0 may come out as ~1e-33
+            _assert_rel(out, ref, rtol=1e-13, atol=1e-15 * np.max(ref))
+            assert np.all(out >= 0)
 
 
 @live

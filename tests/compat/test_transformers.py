@@ -137,12 +137,12 @@ def test_bad_arguments_named(build, exc, words):
 
 def test_jax_jit_matches_numpy():
     jax = pytest.importorskip("jax")
-    jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
 
-    for case in CASES:
-        s = lrkit.from_config(case["config"])
-        _assert_rel(np.asarray(jax.jit(s)(jnp.arange(80.0))), s.curve(80), rtol=1e-13)
+    with jax.enable_x64(True):
+        for case in CASES:
+            s = lrkit.from_config(case["config"])
+            _assert_rel(np.asarray(jax.jit(s)(jnp.arange(80.0))), s.curve(80), rtol=1e-13)
 
 
 @settings(max_examples=40, deadline=None)
