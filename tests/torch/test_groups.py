@@ -210,3 +210,64 @@ def test_groups_mix_with_plain_groups_in_torch_optimizers():
     opt.add_param_group({"params": extra.parameters()})  # a later plain group is accepted too
     assert [g.get("name") for g in opt.param_groups] == ["default", "default.no_decay", None, None]
     assert opt.param_groups[1]["weight_decay"] == 0.0 and opt.param_groups[2]["lr"] == 0.5
+
+
+def test_a_schedule_drives_every_group_times_its_multiplier():
+    pytest.importorskip("lrkit.torch.scheduler")
+    import lrkit
+    from lrkit.torch import Scheduler, layer_decay
+
+    m = TinyTransformer(layers=2)
+    groups = layer_decay(m, 0.5, lr=1e-3, weight_decay=0.01, rules={"head": 2.0})
+    opt = torch.optim.AdamW(groups)
+    s = lrkit.warmup(lrkit.Cosine(1e-3, 50), 10)
+    sched = Scheduler(opt, {"lr": s})
+    for step in range(30):
+        if step in (0, 5, 10, 29):
+            for g in opt.param_groups:
+                assert g["lr"] == pytest.approx(s(step) * g["lr_scale"], rel=1e-12), (step, g["name"])
+        opt.step()
+        sched.step()
+
+
+_POOL = ["features", "features.0", "features.1", "features.3", "features.4", "fc", "*.bias", "*.weight",
+         "re:running", "re:^features\\.[03]\\.", nn.Conv2d, nn.BatchNorm2d, nn.Linear]
+
+
+@pytest.mark.filterwarnings("ignore:param_groups. rules matching no parameter")
+@pytest.mark.parametrize("seed", range(40))
+def test_property_every_trainable_parameter_in_exactly_one_group(seed):
+    import random
+
+    rng = random.Random(seed)
+    m = SmallCNN()
+    for p in m.parameters():
+        p.requires_grad_(rng.random() > 0.2)
+    pats = rng.sample(_POOL, rng.randint(0, 5))
+    rules = [Rule(p, lr_mult=rng.choice([0.1, 1.0, 3.0]), name=f"r{i}") for i, p in enumerate(pats)]
+    groups = param_groups(m, rules, lr=0.1, weight_decay=0.01)
+    _check_partition(groups, m)
+    info = groups.as_dict()
+    for name, p in m.named_parameters():
+        if not p.requires_grad:
+            assert name not in info and name in groups.frozen
+            continue
+        first = next((r for r in rules if r.selects(_info_of(m, name))), None)
+        assert info[name]["lr_scale"] == (first.lr_mult if first else 1.0)
+        assert info[name]["group"].split(".")[0] == (first.name if first else "default")
+    # strict mode raises exactly when some parameter has no rule or several, or a rule is idle
+    hits = {n: sum(r.selects(_info_of(m, n)) for r in rules) for n, p in m.named_parameters()}
+    trainable = {n for n, p in m.named_parameters() if p.requires_grad}
+    idle = any(not any(r.selects(_info_of(m, n)) for n in hits) for r in rules)
+    bad = rules and (any(hits[n] > 1 for n in hits) or any(hits[n] == 0 for n in trainable) or idle)
+    if bad:
+        with pytest.raises(ValueError, match=r"param_groups \(strict\)"):
+            param_groups(m, rules, lr=0.1, weight_decay=0.01, strict=True)
+    else:
+        param_groups(m, rules, lr=0.1, weight_decay=0.01, strict=True)
+
+
+def _info_of(model, name):
+    from lrkit.torch._match import collect_params
+
+    return next(i for i in collect_params(model) if i.name == name)
