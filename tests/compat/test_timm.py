@@ -262,3 +262,52 @@ def test_rejected_where_timm_rejects(kind, kw):
         lrkit.from_config({"type": f"timm.{kind}", "lr": 0.1, **kw})
 
 
+
+
+FACTORY_CASES = [
+    {"sched": "cosine", "num_epochs": 30, "warmup_epochs": 3, "min_lr": 1e-5, "cooldown_epochs": 2},
+    {"sched": "cosine", "num_epochs": 10, "warmup_epochs": 2, "warmup_prefix": True,
+     "cycle_limit": 3, "cycle_mul": 2.0, "cycle_decay": 0.5},
+    {"sched": "tanh", "num_epochs": 20, "warmup_epochs": 2},
+    {"sched": "step", "num_epochs": 30, "decay_epochs": 7, "decay_rate": 0.5, "warmup_epochs": 2},
+    {"sched": "constant", "num_epochs": 10, "warmup_epochs": 3, "warmup_prefix": True},
+    {"sched": "multistep", "num_epochs": 30, "decay_milestones": [5, 12], "warmup_epochs": 2},
+    {"sched": "poly", "num_epochs": 25, "decay_rate": 2.0, "min_lr": 1e-4},
+    {"sched": "wsd", "num_epochs": 40, "warmup_epochs": 4},
+    {"sched": "rsqrt", "num_epochs": 40, "warmup_epochs": 4, "decay_epochs": 0.3},
+    {"sched": "cosine", "num_epochs": 6, "warmup_epochs": 1, "step_on_epochs": False,
+     "updates_per_epoch": 5, "noise": [0.3, 0.8]},
+    {"sched": "wsd", "num_epochs": 8, "warmup_epochs": 1, "step_on_epochs": False,
+     "updates_per_epoch": 4, "warmup_prefix": True, "noise": 0.33},
+]
+
+
+@live
+@pytest.mark.parametrize("kw", FACTORY_CASES, ids=[f"{k['sched']}{i}" for i, k in
+                                                   enumerate(FACTORY_CASES)])
+def test_create_scheduler_v2_matches_timm(kw):
+    GEN.timm_module("cosine_lr")
+    factory = GEN.timm_module("scheduler_factory")
+    opt = GEN._optimizer(0.1)
+    theirs, epochs = factory.create_scheduler_v2(opt, **kw)
+    ours, our_epochs = T.create_scheduler_v2(lr=0.1, **kw)
+    assert our_epochs == epochs
+    n = epochs * kw.get("updates_per_epoch", 1) + 5
+    ref = []
+    for t in range(n):
+        if kw.get("step_on_epochs", True):
+            theirs.step(t)
+        else:
+            theirs.step_update(t)
+        ref.append(opt.param_groups[0]["lr"])
+    _assert_rel(ours.curve(n), ref)
+
+
+def test_create_scheduler_v2_rejects_plateau_and_unknown():
+    with pytest.raises(ValueError, match="PlateauLRScheduler"):
+        T.create_scheduler_v2(lr=0.1, sched="plateau")
+    with pytest.raises(ValueError, match="sched must be one of"):
+        T.create_scheduler_v2(lr=0.1, sched="cosinus")
+    with pytest.raises(ValueError, match="updates_per_epoch must be >= 1"):
+        T.create_scheduler_v2(lr=0.1, step_on_epochs=False)
+    assert T.create_scheduler_v2(lr=0.1, sched="none", num_epochs=7) == (None, 7)

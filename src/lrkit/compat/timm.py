@@ -45,7 +45,7 @@ from lrkit.schedules._base import owner, set_field
 from lrkit.schedules.cosine import cycle_index
 
 __all__ = ["CosineLRScheduler", "TanhLRScheduler", "StepLRScheduler", "MultiStepLRScheduler",
-           "PolyLRScheduler", "WSDLRScheduler"]
+           "PolyLRScheduler", "WSDLRScheduler", "create_scheduler_v2", "missed_restarts"]
 
 
 class _Timm(Schedule):
@@ -70,9 +70,9 @@ class _Timm(Schedule):
                 if len(nr) != 2:
                     raise ValueError(f"{o}: noise_range_t must be an int or a [start, end) pair, "
                                      f"got {nr!r}")
-                nr = tuple(_check.integer(f"noise_range_t[{i}]", v, o) for i, v in enumerate(nr))
+                nr = tuple(_check.number(f"noise_range_t[{i}]", v, o) for i, v in enumerate(nr))
             else:
-                nr = _check.integer("noise_range_t", nr, o)
+                nr = _check.number("noise_range_t", nr, o)
             set_field(self, "noise_range_t", nr)
         set_field(self, "noise_pct", _check.positive("noise_pct", s.noise_pct, o))
         set_field(self, "noise_std", _check.non_negative("noise_std", s.noise_std, o))
@@ -494,3 +494,110 @@ class WSDLRScheduler(_Timm, name="timm.wsd"):
         u = ops.minimum(ops.maximum(t_decay, 0.0) / self.decay_t, 1.0)
         decayed = self.lr_min + (stable - self.lr_min) * self._decay(u, ops)
         return ops.where(t_decay <= 0, stable, decayed)
+
+
+# -- the factory ---------------------------------------------------------------------------------
+def create_scheduler_v2(lr: float = 1.0, sched: str = "cosine", num_epochs: int = 300,
+                        decay_epochs: float | None = None,
+                        decay_milestones: Any = (90, 180, 270), cooldown_epochs: int = 0,
+                        patience_epochs: int = 10, decay_rate: float = 0.1, min_lr: float = 0.0,
+                        warmup_lr: float = 1e-5, warmup_epochs: int = 0,
+                        warmup_prefix: bool = False, noise: Any = None, noise_pct: float = 0.67,
+                        noise_std: float = 1.0, noise_seed: int = 42, cycle_mul: float = 1.0,
+                        cycle_decay: float = 0.1, cycle_limit: int = 1, k_decay: float = 1.0,
+                        decay_fn: str | None = None, stable_timescale: float | None = None,
+                        plateau_mode: str = "max", step_on_epochs: bool = True,
+                        updates_per_epoch: int = 0, steps_per_epoch: int | None = None,
+                        ) -> tuple[Schedule | None, int]:
+    """``timm.scheduler.create_scheduler_v2`` with ``lr=`` in place of the optimizer.
+
+    Returns ``(schedule, num_epochs)`` like timm: the schedule for ``sched`` (``cosine``,
+    ``tanh``, ``step``, ``constant``, ``multistep``, ``poly`` — ``decay_rate`` is its power —,
+    ``wsd``, ``rsqrt``; ``None`` for ``none``) and the number of epochs to train, which timm
+    extends by the cycles, the cooldown and a prefix warmup. With ``step_on_epochs=False`` every
+    epoch count is multiplied by ``updates_per_epoch``; with ``step_on_epochs=True``,
+    ``steps_per_epoch`` (an lrkit addition) makes the schedule count optimizer steps.
+    ``plateau`` (a metric-driven scheduler) is not provided.
+    """
+    o = "create_scheduler_v2"
+    _check.choice("sched", sched, ("cosine", "tanh", "step", "constant", "multistep", "poly",
+                                   "wsd", "rsqrt", "none", "plateau"), o)
+    if sched == "plateau":
+        raise ValueError(f"{o}: sched='plateau' (timm's PlateauLRScheduler) is not provided; use "
+                         "lrkit.compat.torch.ReduceLROnPlateau or lrkit.plateau")
+    if decay_epochs is None:
+        decay_epochs = 0.2 if sched in ("wsd", "rsqrt") else 90
+    t_initial, warmup_t, decay_t, cooldown_t = num_epochs, warmup_epochs, decay_epochs, cooldown_epochs
+    timescale_t = stable_timescale
+    milestones = list(decay_milestones)
+    if not step_on_epochs:
+        upe = _check.integer("updates_per_epoch", updates_per_epoch, o, minimum=1)
+        t_initial, warmup_t, decay_t = t_initial * upe, warmup_t * upe, decay_t * upe
+        milestones = [d * upe for d in milestones]
+        cooldown_t = cooldown_t * upe
+        if timescale_t is not None:
+            timescale_t = timescale_t * upe
+    if noise is not None:
+        if isinstance(noise, (list, tuple)):
+            noise_range: Any = [n * t_initial for n in noise]
+            if len(noise_range) == 1:
+                noise_range = noise_range[0]
+        else:
+            noise_range = noise * t_initial
+    else:
+        noise_range = None
+    common: dict[str, Any] = dict(
+        lr=lr, t_in_epochs=step_on_epochs, noise_range_t=noise_range, noise_pct=noise_pct,
+        noise_std=noise_std, noise_seed=noise_seed,
+        steps_per_epoch=steps_per_epoch if step_on_epochs else None)
+    warm = dict(warmup_lr_init=warmup_lr, warmup_t=warmup_t, warmup_prefix=warmup_prefix)
+    cycles = dict(cycle_mul=cycle_mul, cycle_decay=cycle_decay, cycle_limit=cycle_limit)
+    s: Schedule | None
+    if sched == "cosine":
+        s = CosineLRScheduler(t_initial=t_initial, lr_min=min_lr, k_decay=k_decay, **cycles,
+                              **warm, **common)
+    elif sched == "tanh":
+        s = TanhLRScheduler(t_initial=t_initial, lr_min=min_lr, **cycles, **warm, **common)
+    elif sched == "step":
+        s = StepLRScheduler(decay_t=decay_t, decay_rate=decay_rate, **warm, **common)
+    elif sched == "constant":
+        s = StepLRScheduler(decay_t=1, decay_rate=1.0, **warm, **common)
+    elif sched == "multistep":
+        s = MultiStepLRScheduler(decay_t=milestones, decay_rate=decay_rate, **warm, **common)
+    elif sched == "poly":
+        s = PolyLRScheduler(t_initial=t_initial, power=decay_rate, lr_min=min_lr, k_decay=k_decay,
+                            **cycles, **warm, **common)
+    elif sched in ("wsd", "rsqrt"):
+        t_sched = t_initial if warmup_prefix else t_initial - warmup_t
+        if 0 < decay_epochs < 1:
+            decay_t = decay_epochs * t_sched
+        decay_t = int(round(decay_t))
+        if not 0 < decay_t <= t_sched:
+            raise ValueError(f"{o}: {sched} needs 0 < decay_epochs <= epochs"
+                             f"{'' if warmup_prefix else ' - warmup_epochs'}, got decay {decay_t} "
+                             f"and stable + decay length {t_sched}")
+        s = WSDLRScheduler(t_initial=t_sched, decay_t=decay_t, lr_min=min_lr,
+                           stable_fn="rsqrt" if sched == "rsqrt" else "constant",
+                           stable_timescale=timescale_t,
+                           decay_fn=decay_fn or ("linear" if sched == "rsqrt" else "1-sqrt"),
+                           warmup_t=warmup_t, warmup_lr_init=warmup_lr, **common)
+    else:
+        s = None
+    if isinstance(s, (CosineLRScheduler, TanhLRScheduler, PolyLRScheduler, WSDLRScheduler)):
+        total = _cycle_length(s) + cooldown_t
+        num_epochs = int(total if step_on_epochs else total // updates_per_epoch)
+    elif warmup_prefix:
+        num_epochs += warmup_epochs
+    return s, num_epochs
+
+
+def _cycle_length(s: Any) -> float:
+    """timm's ``get_cycle_length()`` (with a prefix warmup added)."""
+    if isinstance(s, WSDLRScheduler):
+        return s.warmup_t + s.t_initial
+    cycles = max(1, s.cycle_limit)
+    if s.cycle_mul == 1.0:
+        t = s.t_initial * cycles
+    else:
+        t = int(math.floor(-s.t_initial * (s.cycle_mul ** cycles - 1) / (1 - s.cycle_mul)))
+    return t + s.warmup_t if s.warmup_prefix else t
