@@ -168,3 +168,18 @@ def test_sibling_stacks_are_ambiguous_and_need_an_explicit_mapping():
     info = layer_decay(m, 0.5, lr=1.0, layer_ids=ids).as_dict()
     assert [info[f"{k}.weight" if k in ("conv1", "fc") else f"{k}.0.weight"]["lr_scale"] for k in ids] == [
         0.0625, 0.125, 0.25, 0.5, 1.0]
+
+
+def test_hugging_face_gpt2_stack_and_tied_head():
+    transformers = pytest.importorskip("transformers")
+    cfg = transformers.GPT2Config(vocab_size=50, n_positions=16, n_embd=16, n_layer=3, n_head=2)
+    m = transformers.GPT2LMHeadModel(cfg)
+    assert m.lm_head.weight is m.transformer.wte.weight
+    groups = layer_decay(m, 0.5, lr=1.0, weight_decay=0.1)
+    info = groups.as_dict()
+    assert info["transformer.wte.weight"]["layer_id"] == 0 and info["transformer.wpe.weight"]["layer_id"] == 0
+    assert info["transformer.h.1.mlp.c_fc.weight"]["layer_id"] == 2
+    assert info["transformer.ln_f.weight"]["layer_id"] == 4
+    assert "lm_head.weight" not in info  # the tied output projection is the embedding: listed once
+    assert sum(len(g["params"]) for g in groups) == len(list(m.parameters()))
+    torch.optim.AdamW(groups)
