@@ -4,8 +4,8 @@ Every rule sees the same *analysis window*: the usable points of the test (the s
 stopped it excluded), cut further at the first point where the loss (its EMA, or a centred
 average of the raw loss) has risen above ``RISE`` times its running minimum -- so a rule never
 looks at the far side of the loss minimum, nor at the recovery slope after a spike. With fewer
-than ``MIN_POINTS`` points in the window, or a loss that never went below its first value,
-there is nothing to suggest and the rule raises :class:`NoSuggestion`.
+than ``MIN_POINTS`` points in the window, or a loss that never fell ``MIN_DROP`` (1%) below its
+first value, there is nothing to suggest and the rule raises :class:`NoSuggestion`.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from lrkit.finder._smooth import centered
 __all__ = ["NoSuggestion", "Window", "window", "RULES", "TARGETS", "MIN_POINTS", "RISE"]
 
 MIN_POINTS = 10
+MIN_DROP = 0.01  # the smoothed loss must fall at least this fraction below its first value
 RISE = 1.5
 TARGETS = ("one_cycle", "constant")
 EDGE_HALF_WIDTH = 0.25  # decades of rate on each side of the centred smoother
@@ -72,10 +73,10 @@ def window(lrs: np.ndarray, losses: np.ndarray, smoothed: np.ndarray, usable: in
             f"only {n} usable point(s) in the range test (at least {MIN_POINTS} needed): the loss "
             "broke down almost at once -- start the test at a lower rate or check the step function")
     w = Window(lrs[:n], losses[:n], sm[:n], lrs[:usable], losses[:usable])
-    if w.argmin == 0 or not w.smoothed[w.argmin] < w.smoothed[0]:
+    if w.argmin == 0 or not w.smoothed[w.argmin] < (1.0 - MIN_DROP) * w.smoothed[0]:
         raise NoSuggestion(
-            "the loss never went below its first value: start the test at a lower rate, run "
-            "more steps, or check that the step function trains the model")
+            f"the loss never went {MIN_DROP:.0%} below its first value: start the test at a lower "
+            "rate, run more steps, or check that the step function trains the model")
     return w
 
 
@@ -158,11 +159,18 @@ def edge(w: Window, target: str) -> float:
     anneals away) and :math:`d_{\text{constant}} = 20` (a rate held for the whole run);
     :math:`i^*` is the minimum of the smoothed loss, so the rule never suggests at or past it.
     A rise is searched in every usable point, so it always comes before a spike's recovery.
+    When :math:`\eta` would fall below the first rate of the test there is no suggestion
+    (:class:`NoSuggestion`: start the test lower).
     The two divisors were chosen on the issue-5 benchmark (``benchmarks/bench_finder_quality.py``).
     """
     rises = [rise_point(w.usable_lrs, w.usable_losses, f) for f in EDGE_RISES]
     eta_e = float(np.exp(np.mean(np.log(rises))))
-    return min(eta_e / EDGE_DIVISOR[target], float(w.lrs[w.argmin - 1]))
+    eta = min(eta_e / EDGE_DIVISOR[target], float(w.lrs[w.argmin - 1]))
+    if eta < w.lrs[0]:
+        raise NoSuggestion(
+            f"the loss started to break down at {eta_e:.3g}, less than {EDGE_DIVISOR[target]:g}x the "
+            f"first rate of the test ({w.lrs[0]:.3g}): start the test at a lower rate")
+    return eta
 
 
 RULES: dict[str, Callable[[Window, str], float]] = {

@@ -104,7 +104,8 @@ def run_sweep(step_fn: Callable[[float], Any], planned: np.ndarray, *, beta: flo
       k-times-the-best rule).
 
     A non-finite loss on the very first step is an error: nothing can be suggested and the
-    step function is probably broken.
+    step function is probably broken. A negative loss is an error too: losses are compared as
+    ratios.
     """
     lrs: list[float] = []
     losses: list[float] = []
@@ -128,6 +129,10 @@ def run_sweep(step_fn: Callable[[float], Any], planned: np.ndarray, *, beta: flo
                 smoothed.append(math.nan)
                 reason = "non-finite"
                 break
+            if loss < 0:
+                raise ValueError(f"{OWNER}: the loss must be >= 0 (the stopping rules and the "
+                                 f"suggestions compare losses as ratios), got {loss!r} at step {i}; "
+                                 "add a constant to a loss that can be negative")
             m = beta * m + (1.0 - beta) * loss
             s = m / (1.0 - beta ** (i + 1))
             smoothed.append(s)
