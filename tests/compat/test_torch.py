@@ -429,3 +429,63 @@ def test_finite_and_non_negative_far_past_the_end():
         v = s(np.array([0.0, 1e4, 1e6]))
         assert np.all(np.isfinite(v)) and np.all(v >= 0), s
     assert math.isfinite(C.PolynomialLR(0.1, 5)(10**9))
+
+
+# -- porting a real training loop ---------------------------------------------------------------
+def _train_digits(make_scheduler, epochs=3):
+    """SGD with momentum on scikit-learn's digits; returns (rates used, final weights)."""
+    datasets = pytest.importorskip("sklearn.datasets")
+    x, y = datasets.load_digits(return_X_y=True)
+    x = torch.tensor(x / 16.0, dtype=torch.float32)
+    y = torch.tensor(y)
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    sched = make_scheduler(opt)
+    order = torch.randperm(len(y), generator=torch.Generator().manual_seed(1))
+    rates, moms = [], []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for _ in range(epochs):
+            for i in range(0, len(y), 128):
+                idx = order[i:i + 128]
+                loss = torch.nn.functional.cross_entropy(model(x[idx]), y[idx])
+                opt.zero_grad()
+                loss.backward()
+                rates.append(opt.param_groups[0]["lr"])
+                moms.append(opt.param_groups[0]["momentum"])
+                opt.step()
+                sched.step()
+    return np.array(rates), np.array(moms), [p.detach().clone() for p in model.parameters()]
+
+
+@live
+@pytest.mark.parametrize("port", ["onecycle", "sequential", "hf_cosine"])
+def test_porting_a_training_loop_is_a_rename(port):
+    from lrkit.compat import transformers as H
+    from lrkit.torch import Scheduler
+
+    total = 3 * 15  # 3 epochs of 15 batches
+    if port == "onecycle":
+        def theirs(o):
+            return L.OneCycleLR(o, max_lr=0.2, total_steps=total)
+        ours = C.OneCycleLR(max_lr=0.2, total_steps=total)
+        plan = {"lr": ours, "momentum": ours.momentum}
+    elif port == "sequential":
+        def theirs(o):
+            return L.SequentialLR(o, [L.LinearLR(o, 0.1, total_iters=5),
+                                      L.CosineAnnealingLR(o, T_max=total - 5)], [5])
+        plan = C.SequentialLR([C.LinearLR(0.05, 0.1, total_iters=5),
+                               C.CosineAnnealingLR(0.05, T_max=total - 5)], [5])
+    else:
+        transformers = pytest.importorskip("transformers")
+
+        def theirs(o):
+            return transformers.get_cosine_schedule_with_warmup(o, 5, total)
+        plan = H.get_cosine_schedule_with_warmup(5, total, lr=0.05)
+    rates_a, moms_a, w_a = _train_digits(theirs)
+    rates_b, moms_b, w_b = _train_digits(lambda o: Scheduler(o, plan))
+    _assert_rel(rates_b, rates_a)
+    _assert_rel(moms_b, moms_a)
+    for a, b in zip(w_a, w_b):
+        torch.testing.assert_close(b, a, rtol=1e-6, atol=1e-7)
