@@ -21,11 +21,11 @@ import argparse
 import statistics
 import time
 
-from sklearn.datasets import load_digits
-
 import torch
-from lrkit.torch import param_groups
+from sklearn.datasets import load_digits
 from torch import nn
+
+from lrkit.torch import param_groups
 
 BODY_LR, HEAD_LR = 1e-4, 1e-2
 

@@ -25,12 +25,12 @@ import statistics
 import time
 
 import numpy as np
+import torch
 from sklearn.datasets import load_digits
+from torch import nn
 
 import lrkit
-import torch
 from lrkit.torch import GradualUnfreeze, Scheduler, layer_decay, load_partial
-from torch import nn
 
 torch.set_num_threads(1)
 

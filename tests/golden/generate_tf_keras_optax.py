@@ -398,9 +398,8 @@ def gen_optax() -> None:
 
 # ----------------------------------------------------------------------------------------------
 def gen_deepspeed() -> None:
-    from deepspeed.runtime import lr_schedules as ds
-
     import torch
+    from deepspeed.runtime import lr_schedules as ds
 
     cases: list[dict[str, Any]] = []
 

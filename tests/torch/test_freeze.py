@@ -7,10 +7,11 @@ import copy
 import pytest
 
 torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+
 import lrkit  # noqa: E402
 from lrkit.torch import GradualUnfreeze, freeze, layer_decay, unfreeze  # noqa: E402
 from lrkit.torch.freezing import is_frozen_bn  # noqa: E402
-from torch import nn  # noqa: E402
 
 from ._transfer_models import SmallCNN, split  # noqa: E402
 

@@ -7,9 +7,10 @@ import re
 import pytest
 
 torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+
 from lrkit.torch import discriminative, param_groups  # noqa: E402
 from lrkit.torch.groups import Rule, spread  # noqa: E402
-from torch import nn  # noqa: E402
 
 from ._transfer_models import SmallCNN, TinyTransformer  # noqa: E402
 

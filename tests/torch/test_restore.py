@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 torch = pytest.importorskip("torch")
-from lrkit.torch import load_partial  # noqa: E402
 from torch import nn  # noqa: E402
+
+from lrkit.torch import load_partial  # noqa: E402
 
 from ._transfer_models import SmallCNN, TinyTransformer  # noqa: E402
 

@@ -8,8 +8,9 @@ stack (a plain ``nn.Sequential``), its parameterised children are numbered from 
 
 from __future__ import annotations
 
-from lrkit.torch._match import ParamInfo
 from torch import nn
+
+from lrkit.torch._match import ParamInfo
 
 _EMBED_HINTS = ("embed", "cls_token", "pos_token", "mask_token", "dist_token")
 

@@ -17,11 +17,12 @@ from collections.abc import Sequence
 from typing import Any
 
 import torch
+from torch import nn
+
 from lrkit import _check
 from lrkit.torch._match import ParamInfo, as_patterns, collect_params, compile_pattern, describe, matches
 from lrkit.torch.groups import is_no_decay
 from lrkit.units import Budget
-from torch import nn
 
 __all__ = ["freeze", "unfreeze", "GradualUnfreeze", "is_frozen_bn", "freeze_params"]
 

@@ -23,10 +23,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from torch import nn
+
 from lrkit import _check
 from lrkit.torch._layers import auto_layer_ids
 from lrkit.torch._match import ParamInfo, as_patterns, collect_params, compile_pattern, describe, matches
-from torch import nn
 
 __all__ = ["Rule", "ParamGroups", "param_groups", "layer_decay", "discriminative", "is_no_decay"]
 

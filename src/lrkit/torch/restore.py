@@ -21,10 +21,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+from torch import nn
+
 from lrkit import _check
 from lrkit.torch._match import as_patterns, collect_params, compile_pattern
 from lrkit.torch.freezing import freeze_params
-from torch import nn
 
 __all__ = ["RestoreReport", "load_partial"]
 
