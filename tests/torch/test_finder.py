@@ -289,7 +289,8 @@ def test_short_loader_is_cycled():
     assert len(seen) == 30
 
 
-def test_scheduler_attached_is_restored_and_unaffected():
+@pytest.mark.parametrize("pass_scheduler", [True, False])
+def test_scheduler_attached_is_restored_and_unaffected(pass_scheduler):
     model = net()
     opt = torch.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
@@ -303,7 +304,7 @@ def test_scheduler_attached_is_restored_and_unaffected():
         sched.step()
     before = state(model, opt, sched)
     lr_before = [g["lr"] for g in opt.param_groups]
-    find_lr(model, opt, data, loss_fn, scheduler=sched, progress=False)
+    find_lr(model, opt, data, loss_fn, scheduler=sched if pass_scheduler else None, progress=False)
     assert_same(before, state(model, opt, sched))
     assert [g["lr"] for g in opt.param_groups] == lr_before
     sched.step()
