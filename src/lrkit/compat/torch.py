@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from lrkit import _check
 from lrkit.compat._torch_callable import elementwise, require_callable
@@ -32,6 +32,9 @@ from lrkit.schedule import Schedule, duration_field
 from lrkit.schedules._base import owner, set_field
 from lrkit.schedules.cosine import cycle_index
 from lrkit.schedules.cyclic import MomentumOf
+
+if TYPE_CHECKING:
+    from lrkit.plateau import Plateau
 
 __all__ = [
     "StepLR", "MultiStepLR", "ConstantLR", "LinearLR", "ExponentialLR", "PolynomialLR",
@@ -785,7 +788,7 @@ class ChainedScheduler(Schedule, name="torch.ChainedScheduler"):
 # -- plateau ----------------------------------------------------------------------------------
 def ReduceLROnPlateau(lr: float = 1.0, mode: str = "min", factor: float = 0.1, patience: int = 10,
                       threshold: float = 1e-4, threshold_mode: str = "rel", cooldown: int = 0,
-                      min_lr: float = 0.0, eps: float = 1e-8) -> Any:
+                      min_lr: float = 0.0, eps: float = 1e-8) -> Plateau:
     """``torch.optim.lr_scheduler.ReduceLROnPlateau`` as an lrkit controller.
 
     Returns a :class:`lrkit.plateau.Plateau`; its ``step(metric)`` returns the learning rate

@@ -20,12 +20,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lrkit import _check
 from lrkit.compat._hf_greedy import GreedyLR
 from lrkit.schedule import Schedule, duration_field
 from lrkit.schedules._base import owner, set_field
+
+if TYPE_CHECKING:
+    from lrkit.plateau import Plateau
 
 __all__ = [
     "get_scheduler", "SCHEDULER_TYPES", "get_constant_schedule", "get_constant_schedule_with_warmup",
@@ -508,7 +511,7 @@ def get_wsd_schedule(num_warmup_steps: int, num_decay_steps: int,
                              lr)
 
 
-def get_reduce_on_plateau_schedule(*, lr: float = 1.0, **kwargs: Any) -> Any:
+def get_reduce_on_plateau_schedule(*, lr: float = 1.0, **kwargs: Any) -> Plateau:
     """``transformers.get_reduce_on_plateau_schedule``: torch's ``ReduceLROnPlateau`` as an
     lrkit :class:`~lrkit.plateau.Plateau` controller (``step(metric)`` returns the rate)."""
     from lrkit.compat.torch import ReduceLROnPlateau
@@ -542,7 +545,7 @@ SCHEDULER_TYPES: tuple[str, ...] = tuple(_BY_NAME)
 def get_scheduler(name: str, num_warmup_steps: int | None = None,
                   num_training_steps: int | None = None,
                   scheduler_specific_kwargs: dict[str, Any] | None = None,
-                  lr: float = 1.0) -> Any:
+                  lr: float = 1.0) -> Schedule | Plateau | GreedyLR:
     """``transformers.get_scheduler`` with ``lr`` in place of the optimizer.
 
     Dispatches like transformers: ``constant`` ignores the other arguments; ``inverse_sqrt``
