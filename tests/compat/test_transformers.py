@@ -166,9 +166,8 @@ def test_any_valid_config_is_finite_and_non_negative(name, warm, extra, cycles, 
 # -- live ------------------------------------------------------------------------------------------
 HAS_PEER = all(importlib.util.find_spec(m) is not None for m in ("torch", "transformers"))
 if HAS_PEER:
-    import transformers
-
     import torch
+    import transformers
 live = pytest.mark.skipif(not HAS_PEER, reason="transformers (and torch) not installed")
 GEN = _generator()
 
@@ -179,6 +178,8 @@ def test_every_installed_scheduler_type_is_accepted():
     assert installed <= set(H.SCHEDULER_TYPES), installed - set(H.SCHEDULER_TYPES)
     with pytest.raises(ValueError, match="name must be one of"):
         H.get_scheduler("cosine_fast", lr=0.1)
+    by_enum = H.get_scheduler(transformers.SchedulerType.COSINE, 5, 50, lr=0.1)
+    assert by_enum == H.get_scheduler("cosine", 5, 50, lr=0.1)
 
 
 @pytest.mark.parametrize("case", CASES[::2], ids=[c["name"] for c in CASES[::2]])
