@@ -20,10 +20,10 @@ import weakref
 from collections.abc import Mapping
 from typing import Any
 
+import torch
 from torch.optim import Optimizer
 from torch.optim.lr_scheduler import LRScheduler
 
-import torch
 from lrkit import _check
 from lrkit.plateau import OnPlateau, metric_value
 from lrkit.schedule import Schedule
@@ -51,7 +51,7 @@ class _Slot:
     """All groups of one target that share one rule, split by how their value is stored."""
 
     __slots__ = ("rule", "fn", "table", "label", "key", "index", "scale_key", "entries", "floats",
-                 "below_one")
+                 "scaled", "below_one")
 
     def __init__(self, rule: Rule, target: Target, table: Table | None) -> None:
         self.rule = rule
@@ -62,14 +62,17 @@ class _Slot:
         self.index = target.index
         self.scale_key = target.scale_key
         self.entries: list[tuple[dict[str, Any], int]] = []
-        self.floats: list[dict[str, Any]] = []  # groups holding a plain number under key
+        self.floats: list[dict[str, Any]] = []  # a plain number under key, no multiplier key
+        self.scaled: list[dict[str, Any]] = []  # a plain number under key, and a multiplier
         self.below_one = target.label in BELOW_ONE
 
     def add(self, group: dict[str, Any], kind: int) -> None:
-        if kind == _device.FLOAT:
-            self.floats.append(group)
-        else:
+        if kind != _device.FLOAT:
             self.entries.append((group, kind))
+        elif self.scale_key in group:
+            self.scaled.append(group)
+        else:
+            self.floats.append(group)
 
 
 class Scheduler(LRScheduler):
@@ -173,6 +176,7 @@ class Scheduler(LRScheduler):
         self._plain = not (device_side or skip_unstepped or metric_required)
         self._opt_stepped = False
         self._slots: list[_Slot] = []
+        self._simple = False
         self._wd_entries: list[tuple[dict[str, Any], int, Rule]] = []
         self._groups: Any = None
         self._ngroups = -1
@@ -271,6 +275,7 @@ class Scheduler(LRScheduler):
                 wd_entries.append((g, kind, rule))
         self._slots = slots
         self._wd_entries = wd_entries
+        self._simple = not wd_entries and all(s.table is not None and not s.entries for s in slots)
         self._groups = groups
         self._ngroups = len(groups)
 
@@ -302,7 +307,9 @@ class Scheduler(LRScheduler):
         for slot, v in zip(slots, values):
             key, skey = slot.key, slot.scale_key
             for g in slot.floats:
-                g[key] = v * g.get(skey, 1.0)
+                g[key] = v
+            for g in slot.scaled:
+                g[key] = v * g[skey]
             if slot.entries:
                 write, index = _device.write_host, slot.index
                 for g, kind in slot.entries:
@@ -344,6 +351,28 @@ class Scheduler(LRScheduler):
         """
         if metric is None and epoch is None and self._plain:  # the hot path
             n = self._step + 1
+            groups = self.optimizer.param_groups
+            if self._simple and groups is self._groups and len(groups) == self._ngroups:
+                # every rule is a pure schedule and every value a number: read the checked
+                # lookahead blocks, and take the general path at a block's end
+                slots = self._slots
+                values = []
+                for slot in slots:
+                    tab = slot.table
+                    i = n - tab.lo
+                    if tab.valid and 0 <= i < BLOCK:
+                        values.append(tab.values[i])
+                if len(values) == len(slots):
+                    for slot, v in zip(slots, values):
+                        key = slot.key
+                        for g in slot.floats:
+                            g[key] = v
+                        if slot.scaled:
+                            skey = slot.scale_key
+                            for g in slot.scaled:
+                                g[key] = v * g[skey]
+                    self._step = n
+                    return
             self._apply(n)
             self._step = n
             return
