@@ -345,9 +345,8 @@ def _write(path: Path, library: str, version: str, cases: list[tuple[str, dict, 
 
 
 def main() -> None:
-    import transformers
-
     import torch
+    import transformers
 
     _write(HERE / "torch_schedulers.json", "torch", torch.__version__, TORCH_CASES, run_torch,
            (1_000, 20_000))
