@@ -56,7 +56,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
 import torch
 from torch import nn
 
@@ -231,6 +230,45 @@ def main(argv: list[str] | None = None) -> None:
     if args.phase == "truth":
         return
     run_finders(cache, truth, args.quick)
+    wall_clock(repeats=3 if args.quick else 7)
+
+
+def wall_clock(repeats: int) -> None:
+    """Seconds for one range test (lrkit.torch.find_lr with its snapshot and restore, and
+    torch-lr-finder's range_test + reset) against one 30-epoch training run, digits CNN + SGD."""
+    import contextlib
+    import io
+
+    from torch_lr_finder import LRFinder
+
+    import lrkit.torch
+
+    xtr, ytr, _, _ = data("digits_cnn")
+    times: dict[str, list[float]] = {"lrkit.torch.find_lr": [], "torch-lr-finder": [], "one training run": []}
+    for k in range(repeats):
+        model, opt, _ = fresh("digits_cnn_sgd", k)
+        g = torch.Generator().manual_seed(k)
+        loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(xtr, ytr), batch_size=BATCH,
+                                             shuffle=True, generator=g)
+        t0 = time.perf_counter()
+        lrkit.torch.find_lr(model, opt, loader, nn.CrossEntropyLoss(), progress=False)
+        times["lrkit.torch.find_lr"].append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            finder = LRFinder(model, opt, nn.CrossEntropyLoss())
+            finder.range_test(loader, end_lr=10, num_iter=100)
+            finder.reset()
+        times["torch-lr-finder"].append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        train("digits_cnn", "sgd", "one_cycle", 0.05, k)
+        times["one training run"].append(time.perf_counter() - t0)
+    base = statistics.median(times["one training run"])
+    print(f"\nwall clock, digits CNN + SGD, median of {repeats}:")
+    for name, ts in times.items():
+        med = statistics.median(ts)
+        print(f"  {name:22s} {med:7.3f} s   {med / base:5.2f} x one training run")
+    ref = statistics.median(times["torch-lr-finder"])
+    print(f"  lrkit / torch-lr-finder: {statistics.median(times['lrkit.torch.find_lr']) / ref:.2f}")
 
 
 FINDER_SEEDS = 5

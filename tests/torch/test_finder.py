@@ -14,9 +14,10 @@ import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
+from torch import nn  # noqa: E402
+
 from lrkit.finder import FinderResult  # noqa: E402
 from lrkit.torch import find_lr  # noqa: E402
-from torch import nn  # noqa: E402
 
 
 # ----------------------------------------------------------------------------- fixtures

@@ -14,8 +14,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
-
 import torch
+
 from lrkit import _check
 from lrkit.finder.core import check_options
 from lrkit.finder.core import find_lr as _core_find_lr
