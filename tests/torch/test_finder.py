@@ -429,3 +429,24 @@ def test_parameters_outside_the_model_are_restored():
     r = find_lr(model, opt, loader(seed=0), train_step=step, num_steps=40, progress=False)
     assert r.usable > 10
     assert torch.equal(temperature.detach(), t0) and temperature.grad is None
+
+
+class Counting(nn.Module):
+    """A layer with a non-persistent buffer (not in the state_dict) that changes every forward."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.lin = nn.Linear(64, 10)
+        self.register_buffer("calls", torch.zeros(()), persistent=False)
+
+    def forward(self, x):
+        self.calls += 1
+        return self.lin(x)
+
+
+def test_non_persistent_buffers_are_restored():
+    model = Counting()
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    assert "calls" not in model.state_dict()
+    find_lr(model, opt, loader(seed=0), loss_fn, num_steps=30, progress=False)
+    assert model.calls.item() == 0
