@@ -28,8 +28,9 @@ class FinderResult:
         stop_reason: ``"completed"``, ``"non-finite"``, ``"diverged"`` or ``"spike"``.
         rule, target: the defaults of :meth:`suggest` and :attr:`suggestion`.
         runs: for a repeated test (``repeats > 1``), the individual runs; the arrays above are
-            then their pointwise median over the common length, and every suggestion is the
-            median of the runs' suggestions.
+            then their pointwise median over the common length, ``stop_reason`` joins the runs'
+            reasons with ``+``, and every suggestion is the median of the runs' suggestions
+            (none when at most half of the runs have one).
     """
 
     lrs: np.ndarray
