@@ -188,3 +188,12 @@ def test_tensorflow_path_eager_and_graph(name, sched, oracle, steps):
     np.testing.assert_allclose(graph.numpy(), want, rtol=REL, atol=atol)
     # an int64 step counter (Keras' optimizer.iterations) is promoted to float64
     assert _close(float(sched(tf.constant(17, dtype=tf.int64))), sched(17))
+
+
+def test_torch_where_of_two_numbers_keeps_float64():
+    torch = pytest.importorskip("torch")
+    from lrkit._ops import backend_for
+
+    ops = backend_for(torch.zeros(1))
+    out = ops.where(torch.tensor([True, False]), 0.1, 1.0 / 3.0)
+    assert out.dtype == torch.float64 and float(out[1]) == 1.0 / 3.0

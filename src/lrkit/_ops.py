@@ -165,6 +165,11 @@ class _TorchOps:
 
     def where(self, cond: Any, a: Any, b: Any) -> Any:
         a, b = self._pair(a, b)
+        if not isinstance(a, self.torch.Tensor):
+            # two Python numbers: keep float64 precision (torch would default to float32)
+            dtype = self.torch.float32 if cond.device.type == "mps" else self.torch.float64
+            a = self.torch.as_tensor(a, dtype=dtype, device=cond.device)
+            b = self.torch.as_tensor(b, dtype=dtype, device=cond.device)
         return self.torch.where(cond, a, b)
 
     def minimum(self, a: Any, b: Any) -> Any:
