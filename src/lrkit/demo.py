@@ -76,10 +76,9 @@ class DemoResult:
 
 
 def _data(seed: int) -> tuple[Any, Any, Any, Any]:
+    import torch
     from sklearn.datasets import load_digits
     from sklearn.model_selection import train_test_split
-
-    import torch
 
     x, y = load_digits(return_X_y=True)
     x = (x / 16.0).astype(np.float32)
@@ -162,10 +161,10 @@ def run(out: str | Path = "lrkit-demo", *, quick: bool = False, seed: int = 0,
 
 
 def _run(out_dir: Path, quick: bool, seed: int, schedule: str, progress: bool) -> DemoResult:
+    import torch
     from torch.utils.data import DataLoader, TensorDataset
 
     import lrkit
-    import torch
     from lrkit.doctor import check
     from lrkit.torch import Scheduler, layer_decay
 
