@@ -181,7 +181,10 @@ def _run(out_dir: Path, quick: bool, seed: int, schedule: str, progress: bool) -
     # is only a placeholder, the scheduler sets every group's rate from the schedule
     groups = layer_decay(model, 0.7, lr=1.0, weight_decay=0.05)
     scales = {g["name"]: float(g["lr_scale"]) for g in groups}
-    where = {g["name"]: _module_of(g["param_names"]) for g in groups if not g["name"].endswith(".no_decay")}
+    members: dict[str, list[str]] = {}
+    for param, info in groups.as_dict().items():
+        members.setdefault(info["group"], []).append(param)
+    where = {n: _module_of(ps) for n, ps in members.items() if not n.endswith(".no_decay")}
     opt = torch.optim.AdamW(groups, lr=1.0, weight_decay=0.05)
 
     # 1-2. range test on the real model and optimizer (restored afterwards), suggested rate
