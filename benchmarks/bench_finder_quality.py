@@ -31,6 +31,16 @@ Peers measured in the same run:
   documented definitions and applied to a fastai-style curve (1e-7..10 over 100 steps, loss
   smoothed with beta 0.98 and debiased, stop at 4x the best, trimmed ``[num_it//10 : -5]``).
 
+Held-out tasks (``--suite heldout``), never used to choose any constant of lrkit's rule, same
+protocol (13 rates x 3 seeds per schedule, 5 finder seeds):
+
+* ``wine_mlp``      -- wine (standardised on the train split), MLP 13-32-3
+* ``digits_logreg`` -- digits (8x8, /16), a linear softmax model 64-10
+* ``synth_mlp``     -- ``make_classification`` (3000 samples, 20 features, 4 classes, seed 0,
+  standardised), MLP 20-64-64-4
+
+each with SGD (momentum 0.9) and with Adam.  Their table goes to ``finder_quality_heldout.*``.
+
 Ground truth and training results are cached in ``benchmarks/results/finder_ground_truth.json``
 (keyed by task, schedule, rate and seed), so a re-run only trains what is missing.
 
@@ -40,6 +50,7 @@ Usage::
     python benchmarks/bench_finder_quality.py                    # everything, then the table
     python benchmarks/bench_finder_quality.py --quick            # 1 task/optimizer pair per model,
                                                                  # 7 rates x 2 seeds, 3 finder seeds
+    python benchmarks/bench_finder_quality.py --suite heldout    # the held-out tasks
 """
 
 from __future__ import annotations
@@ -68,6 +79,7 @@ CACHE = RESULTS / "finder_ground_truth.json"
 BATCH = 64
 EPOCHS = 30
 MODELS = ("digits_mlp", "digits_cnn", "cancer_mlp")
+HELDOUT_MODELS = ("wine_mlp", "digits_logreg", "synth_mlp")
 OPTIMIZERS = ("sgd", "adam")
 SCHEDULES = ("one_cycle", "constant")
 
@@ -77,18 +89,23 @@ _DATA: dict[str, tuple[torch.Tensor, ...]] = {}
 
 
 def data(model: str) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-    key = "cancer" if model.startswith("cancer") else "digits"
+    key = model.split("_", 1)[0]
     if key not in _DATA:
-        from sklearn.datasets import load_breast_cancer, load_digits
+        from sklearn.datasets import load_breast_cancer, load_digits, load_wine, make_classification
         from sklearn.model_selection import train_test_split
 
         if key == "digits":
             x, y = load_digits(return_X_y=True)
             x = x / 16.0
-        else:
+        elif key == "cancer":
             x, y = load_breast_cancer(return_X_y=True)
+        elif key == "wine":
+            x, y = load_wine(return_X_y=True)
+        else:
+            x, y = make_classification(n_samples=3000, n_features=20, n_informative=8, n_redundant=4,
+                                       n_classes=4, n_clusters_per_class=2, flip_y=0.02, random_state=0)
         xtr, xte, ytr, yte = train_test_split(x, y, test_size=0.3, random_state=0, stratify=y)
-        if key == "cancer":
+        if key != "digits":
             mu, sd = xtr.mean(0), xtr.std(0) + 1e-12
             xtr, xte = (xtr - mu) / sd, (xte - mu) / sd
         _DATA[key] = (torch.tensor(xtr, dtype=torch.float32), torch.tensor(ytr),
@@ -105,6 +122,12 @@ def build(model: str, seed: int) -> nn.Module:
         return nn.Sequential(nn.Linear(64, 128), nn.ReLU(), nn.Linear(128, 10))
     if model == "cancer_mlp":
         return nn.Sequential(nn.Linear(30, 32), nn.ReLU(), nn.Linear(32, 2))
+    if model == "wine_mlp":
+        return nn.Sequential(nn.Linear(13, 32), nn.ReLU(), nn.Linear(32, 3))
+    if model == "digits_logreg":
+        return nn.Sequential(nn.Linear(64, 10))
+    if model == "synth_mlp":
+        return nn.Sequential(nn.Linear(20, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 4))
     return nn.Sequential(
         nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
@@ -188,18 +211,23 @@ def grid(quick: bool) -> np.ndarray:
     return np.logspace(-4, math.log10(3.0), 7 if quick else 13)
 
 
-def tasks(quick: bool) -> list[str]:
+def tasks(quick: bool, suite: str = "issue") -> list[str]:
+    if suite == "heldout":
+        if quick:
+            return ["wine_mlp_sgd", "digits_logreg_adam", "synth_mlp_sgd"]
+        return [f"{m}_{o}" for m in HELDOUT_MODELS for o in OPTIMIZERS]
     if quick:
         return ["digits_mlp_adam", "digits_cnn_sgd", "cancer_mlp_sgd"]
     return [f"{m}_{o}" for m in MODELS for o in OPTIMIZERS]
 
 
-def ground_truth(cache: dict[str, float], quick: bool) -> dict[tuple[str, str], dict[str, Any]]:
+def ground_truth(cache: dict[str, float], quick: bool,
+                 suite: str = "issue") -> dict[tuple[str, str], dict[str, Any]]:
     """Per (task, schedule): grid means, best mean, and the best band [lo, hi]."""
     seeds = range(2 if quick else 3)
     lrs = grid(quick)
     out: dict[tuple[str, str], dict[str, Any]] = {}
-    for task in tasks(quick):
+    for task in tasks(quick, suite):
         for schedule in SCHEDULES:
             t0 = time.perf_counter()
             means = []
@@ -223,14 +251,18 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="a small subset (minutes, not an hour)")
     ap.add_argument("--phase", choices=("truth", "all"), default="all")
+    ap.add_argument("--suite", choices=("issue", "heldout"), default="issue",
+                    help="the six issue-5 tasks, or the held-out tasks never used for tuning")
+    ap.add_argument("--no-wall-clock", action="store_true", help="skip the wall-clock comparison")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     cache = load_cache()
-    truth = ground_truth(cache, args.quick)
+    truth = ground_truth(cache, args.quick, args.suite)
     if args.phase == "truth":
         return
-    run_finders(cache, truth, args.quick)
-    wall_clock(repeats=3 if args.quick else 7)
+    run_finders(cache, truth, args.quick, args.suite)
+    if args.suite == "issue" and not args.no_wall_clock:
+        wall_clock(repeats=3 if args.quick else 7)
 
 
 def wall_clock(repeats: int) -> None:
@@ -384,6 +416,43 @@ def fastai_valley(lrs: np.ndarray, losses: np.ndarray) -> float:
     return float(lrs[max_start + int(sections) + int(sections / 2)])
 
 
+def previous_edge(r: lrkit.finder.FinderResult, target: str) -> float:
+    """lrkit's rule before the drop-relative rise (kept for comparison): the same edge and
+    divisors, but a rise measured against the running minimum only, ``z_i > (1 + r) m_i``."""
+    from lrkit.finder import NoSuggestion
+    from lrkit.finder._smooth import centered
+    from lrkit.finder.rules import EDGE_DIVISOR, EDGE_RISES, _half_width, window
+
+    if r.runs:
+        vals = []
+        for run in r.runs:
+            try:
+                vals.append(previous_edge(run, target))
+            except NoSuggestion:
+                pass
+        if 2 * len(vals) <= len(r.runs) and len(vals) < len(r.runs):
+            raise NoSuggestion("too few runs")
+        return float(np.exp(np.median(np.log(vals))))
+    w = window(r.lrs, r.losses, r.smoothed, r.usable)
+    lrs, z = w.usable_lrs, centered(w.usable_losses, _half_width(w.usable_lrs))
+    rises = []
+    for rise in EDGE_RISES:
+        thr = (1 + rise) * np.minimum.accumulate(z)
+        over = np.nonzero(z > thr)[0]
+        if not len(over):
+            rises.append(float(lrs[-1]))
+            continue
+        i = int(over[0])
+        a, b = z[i - 1] - thr[i - 1], z[i] - thr[i]
+        u = a / (a - b) if a != b else 1.0
+        rises.append(float(np.exp(np.log(lrs[i - 1]) + u * (np.log(lrs[i]) - np.log(lrs[i - 1])))))
+    eta_e = float(np.exp(np.mean(np.log(rises))))
+    eta = min(eta_e / EDGE_DIVISOR[target], float(w.lrs[w.argmin - 1]))
+    if eta < w.lrs[0]:
+        raise NoSuggestion("below the first rate")
+    return eta
+
+
 def collect_suggestions(task: str, seed: int, curves: dict[str, Any]) -> dict[str, dict[str, float | None]]:
     """Per rule: {"one_cycle": lr, "constant": lr} for one task and seed (cached in ``curves``)."""
     from lrkit.finder import FinderResult, NoSuggestion
@@ -416,6 +485,7 @@ def collect_suggestions(task: str, seed: int, curves: dict[str, Any]) -> dict[st
     for rule in ("lrkit", "minimum", "steepest", "valley"):
         both(f"lrkit:{rule}", lambda sc, rule=rule: ours.suggest(rule, target=sc))
     both("lrkit:lrkit repeats=3", lambda sc: ours3.suggest("lrkit", target=sc))
+    both("lrkit previous (ratio edge)", lambda sc: previous_edge(ours, sc))
     lrs, losses = fastai_trim(fa)
     both("fastai minimum*", lambda sc: fastai_minimum(lrs, losses))
     both("fastai steep*", lambda sc: fastai_steep(lrs, losses))
@@ -431,12 +501,12 @@ def in_band(lr: float, band: tuple[float, float]) -> bool:
 
 
 def run_finders(cache: dict[str, float], truth: dict[tuple[str, str], dict[str, Any]],
-                quick: bool) -> None:
+                quick: bool, suite: str = "issue") -> None:
     curves = json.loads(CURVES.read_text()) if CURVES.exists() else {}
     seeds = range(3 if quick else FINDER_SEEDS)
     rows: dict[tuple[str, str], list[dict[str, Any]]] = {}
     spreads: dict[tuple[str, str], list[float]] = {}
-    for task in tasks(quick):
+    for task in tasks(quick, suite):
         t0 = time.perf_counter()
         per_seed = [collect_suggestions(task, s, curves) for s in seeds]
         CURVES.write_text(json.dumps(curves))
@@ -458,18 +528,18 @@ def run_finders(cache: dict[str, float], truth: dict[tuple[str, str], dict[str, 
                 spreads.setdefault((rule, sched), []).append(max(ok) / min(ok) if ok else math.inf)
         save_cache(cache)
         print(f"  finders {task:18s} ({time.perf_counter() - t0:.0f}s)", flush=True)
-    report(rows, spreads, quick)
+    report(rows, spreads, quick, suite)
 
 
 def report(rows: dict[tuple[str, str], list[dict[str, Any]]],
-           spreads: dict[tuple[str, str], list[float]], quick: bool) -> None:
+           spreads: dict[tuple[str, str], list[float]], quick: bool, suite: str = "issue") -> None:
     steps_grid = 0
-    for task in tasks(quick):
+    for task in tasks(quick, suite):
         model_name, _ = task.rsplit("_", 1)
         runs = len(SCHEDULES) * len(grid(quick)) * (2 if quick else 3)
         steps_grid += runs * EPOCHS * steps_per_epoch(model_name)
-    one_run = statistics.fmean(EPOCHS * steps_per_epoch(t.rsplit("_", 1)[0]) for t in tasks(quick))
-    grid_per_task = steps_grid / len(tasks(quick))
+    one_run = statistics.fmean(EPOCHS * steps_per_epoch(t.rsplit("_", 1)[0]) for t in tasks(quick, suite))
+    grid_per_task = steps_grid / len(tasks(quick, suite))
     cost = {"lrkit:lrkit repeats=3": 300}
     print()
     print(f"{'rule':24s} {'sched':9s} {'in band':>8s} {'+-1/2':>6s} {'mean gap':>8s} {'worst':>6s} "
@@ -497,8 +567,9 @@ def report(rows: dict[tuple[str, str], list[dict[str, Any]]],
         md.append(f"| {t['rule']} | {t['schedule']} | {t['in_band']:.0f}% | {t['in_loose']:.0f}% | "
                   f"{t['mean_gap']:.2f} | {t['worst_gap']:.1f} | {t['bad']} | {t['spread_median']:.1f}x | "
                   f"{t['spread_max']:.1f}x | {t['cost_grid']:.4f} | {t['cost_run']:.2f} |")
-    (RESULTS / ("finder_quality_quick.md" if quick else "finder_quality.md")).write_text("\n".join(md) + "\n")
-    out = RESULTS / ("finder_quality_quick.json" if quick else "finder_quality.json")
+    stem = "finder_quality" + ("_heldout" if suite == "heldout" else "") + ("_quick" if quick else "")
+    (RESULTS / f"{stem}.md").write_text("\n".join(md) + "\n")
+    out = RESULTS / f"{stem}.json"
     out.write_text(json.dumps({"table": table, "runs": {f"{k[0]}|{k[1]}": v for k, v in rows.items()}},
                               indent=1))
     print(f"\nwritten {out}")
