@@ -223,51 +223,33 @@ def test_lrkit_rule_depends_on_the_target_schedule():
         assert r.suggest(rule, target="one_cycle") == r.suggest(rule, target="constant")
 
 
-def _fall_bump_rise(low: float, bump: float) -> list[float]:
-    """1.0 for 30 steps, linearly down to ``low`` at step 50, flat at ``low`` up to step 69 with a
-    flat bump to ``bump`` on steps 57-63, then up by 0.03 per step after step 69 (100 steps)."""
-    values = [1.0] * 30 + list(np.linspace(1.0, low, 21)) + [low] * 19
-    values[57:64] = [bump] * 7
-    return values + [low + 0.03 * k for k in range(1, 31)]
-
-
 def _rate_at(index: float) -> float:
     return 1e-7 * (10.0 / 1e-7) ** (index / 99)  # the default exponential sweep, 100 steps
 
 
-@pytest.mark.parametrize("rise", [0.2, 0.5])
-def test_a_rise_is_measured_against_the_drop_once_the_loss_is_small(rise):
-    from lrkit.finder._smooth import centered
-    from lrkit.finder.rules import _half_width, rise_point
-
-    # the loss fell from 1.0 to 0.1: a bump to 0.13 is +30% of the minimum but only 3% of the
-    # drop (0.9), so it is no breakdown; the breakdown is where the linear rise reaches
-    # 0.1 + rise * max(0.1, 0.9) -- exactly, since the centred average is exact on a line
-    lrs = rates(1e-7, 10.0, 100)
-    losses = np.asarray(_fall_bump_rise(0.1, 0.13))
-    assert rise_point(lrs, losses, rise) == pytest.approx(_rate_at(69 + rise * 0.9 / 0.03), rel=1e-6)
-    # the bump alone passes the plain relative test at 20%: the drop is what keeps it out
-    assert centered(losses, _half_width(lrs))[60] > 1.2 * 0.1
-
-
-def test_a_rise_is_relative_to_the_minimum_while_the_loss_has_not_halved():
+def test_rise_point_is_where_the_centred_loss_passes_factor_times_its_minimum():
     from lrkit.finder.rules import rise_point
 
-    # 2.3 -> 1.7 (drop 0.6 < minimum 1.7): the threshold is (1 + rise) * 1.7
+    # 2.3 for 30 steps, down to 1.7 at step 50, flat to step 60, then up by 0.03 per step: the
+    # centred average is exact on each straight piece, so the crossing of factor * 1.7 is exact
     lrs = rates(1e-7, 10.0, 100)
     values = [2.3] * 30 + list(np.linspace(2.3, 1.7, 21)) + [1.7] * 10
     values += [1.7 + 0.03 * k for k in range(1, 40)]
-    for rise in (0.2, 0.5):
-        expected = _rate_at(60 + rise * 1.7 / 0.03)
-        assert rise_point(lrs, np.asarray(values), rise) == pytest.approx(expected, rel=1e-6)
+    for factor in (1.2, 1.5):
+        expected = _rate_at(60 + (factor - 1) * 1.7 / 0.03)
+        assert rise_point(lrs, np.asarray(values), factor) == pytest.approx(expected, rel=1e-6)
+    # a loss that never rises that much: the last rate
+    assert rise_point(lrs, np.asarray(values[:62] + [1.75] * 38), 1.2) == lrs[-1]
 
 
 def test_lrkit_rule_is_the_edge_over_the_target_divisor():
-    # the documented formula: eta = min(sqrt(eta_0.2 * eta_0.5) / d_target, eta_{i*-1})
+    # the documented formula: eta = min(sqrt(eta_1.2 * eta_1.5) / d_target, eta_{i*-1})
     from lrkit.finder.rules import EDGE_DIVISOR, window
 
-    r = find_lr(curve_fn(_fall_bump_rise(0.1, 0.13)), spike=100.0, diverge=100.0)
-    edge = math.sqrt(_rate_at(69 + 0.2 * 0.9 / 0.03) * _rate_at(69 + 0.5 * 0.9 / 0.03))
+    values = [1.0] * 30 + list(np.linspace(1.0, 0.1, 21)) + [0.1] * 19
+    values += [0.1 + 0.005 * k for k in range(1, 31)]  # rises 20% at step 73, 50% at step 79
+    r = find_lr(curve_fn(values), spike=100.0, diverge=100.0)
+    edge = math.sqrt(_rate_at(73) * _rate_at(79))
     w = window(r.lrs, r.losses, r.smoothed, r.usable)
     assert EDGE_DIVISOR == {"one_cycle": 10.0, "constant": 20.0}
     for target, d in EDGE_DIVISOR.items():
