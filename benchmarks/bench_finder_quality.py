@@ -251,13 +251,17 @@ def ground_truth(cache: dict[str, float], quick: bool,
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="a small subset (minutes, not an hour)")
-    ap.add_argument("--phase", choices=("truth", "all"), default="all")
+    ap.add_argument("--phase", choices=("truth", "all", "families"), default="all",
+                    help="families: score rule families on the recorded curves (no training)")
     ap.add_argument("--suite", choices=("issue", "heldout", "both"), default="issue",
                     help="the six issue-5 tasks, the held-out tasks never used for tuning, or both")
     ap.add_argument("--no-wall-clock", action="store_true", help="skip the wall-clock comparison")
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     cache = load_cache()
+    if args.phase == "families":
+        rule_families(cache)
+        return
     suites = ("issue", "heldout") if args.suite == "both" else (args.suite,)
     for suite in suites:
         print(f"suite {suite}:", flush=True)
@@ -419,28 +423,11 @@ def fastai_valley(lrs: np.ndarray, losses: np.ndarray) -> float:
     return float(lrs[max_start + int(sections) + int(sections / 2)])
 
 
-def candidate_edge(r: lrkit.finder.FinderResult, target: str) -> float:
-    r"""A candidate that was evaluated and REJECTED for lrkit's rule (kept here as evidence):
-    the same edge, divisors and cap, but a rise measured against the larger of the running
-    minimum and the drop so far, :math:`z_i > m_i + r\max(m_i, M_i - m_i)` with
-    :math:`r \in \{0.2, 0.5\}`, :math:`m_i`/:math:`M_i` the running min/max of the centred loss.
-    It lifts the in-sample constant-rate share (the six issue tasks) but loses on the held-out
-    tasks (see docs/finder.md)."""
-    from lrkit.finder import NoSuggestion
+def drop_relative_edge(w: Any) -> float:
+    """The breakdown edge of :func:`candidate_edge` (before the divisor and the cap)."""
     from lrkit.finder._smooth import centered
-    from lrkit.finder.rules import EDGE_DIVISOR, _half_width, window
+    from lrkit.finder.rules import _half_width
 
-    if r.runs:
-        vals = []
-        for run in r.runs:
-            try:
-                vals.append(candidate_edge(run, target))
-            except NoSuggestion:
-                pass
-        if 2 * len(vals) <= len(r.runs) and len(vals) < len(r.runs):
-            raise NoSuggestion("too few runs")
-        return float(np.exp(np.median(np.log(vals))))
-    w = window(r.lrs, r.losses, r.smoothed, r.usable)
     lrs, z = w.usable_lrs, centered(w.usable_losses, _half_width(w.usable_lrs))
     low = np.minimum.accumulate(z)
     drop = np.maximum.accumulate(z) - low
@@ -455,7 +442,31 @@ def candidate_edge(r: lrkit.finder.FinderResult, target: str) -> float:
         a, b = z[i - 1] - thr[i - 1], z[i] - thr[i]
         u = a / (a - b) if a != b else 1.0
         rises.append(float(np.exp(np.log(lrs[i - 1]) + u * (np.log(lrs[i]) - np.log(lrs[i - 1])))))
-    eta_e = float(np.exp(np.mean(np.log(rises))))
+    return float(np.exp(np.mean(np.log(rises))))
+
+
+def candidate_edge(r: lrkit.finder.FinderResult, target: str) -> float:
+    r"""A candidate that was evaluated and REJECTED for lrkit's rule (kept here as evidence):
+    the same edge, divisors and cap, but a rise measured against the larger of the running
+    minimum and the drop so far, :math:`z_i > m_i + r\max(m_i, M_i - m_i)` with
+    :math:`r \in \{0.2, 0.5\}`, :math:`m_i`/:math:`M_i` the running min/max of the centred loss.
+    It lifts the in-sample constant-rate share (the six issue tasks) but loses on the held-out
+    tasks (see docs/finder.md)."""
+    from lrkit.finder import NoSuggestion
+    from lrkit.finder.rules import EDGE_DIVISOR, window
+
+    if r.runs:
+        vals = []
+        for run in r.runs:
+            try:
+                vals.append(candidate_edge(run, target))
+            except NoSuggestion:
+                pass
+        if 2 * len(vals) <= len(r.runs) and len(vals) < len(r.runs):
+            raise NoSuggestion("too few runs")
+        return float(np.exp(np.median(np.log(vals))))
+    w = window(r.lrs, r.losses, r.smoothed, r.usable)
+    eta_e = drop_relative_edge(w)
     eta = min(eta_e / EDGE_DIVISOR[target], float(w.lrs[w.argmin - 1]))
     if eta < w.lrs[0]:
         raise NoSuggestion("below the first rate")
@@ -582,6 +593,97 @@ def report(rows: dict[tuple[str, str], list[dict[str, Any]]],
     out.write_text(json.dumps({"table": table, "runs": {f"{k[0]}|{k[1]}": v for k, v in rows.items()}},
                               indent=1))
     print(f"\nwritten {out}")
+
+
+# ----------------------------------------------------------------------------- rule families
+def curve_features(r: lrkit.finder.FinderResult, opt: str) -> dict[str, Any]:
+    """What the candidate rules of :func:`rule_families` read off one recorded range test."""
+    from lrkit.finder._smooth import centered
+    from lrkit.finder.rules import EDGE_RISES, _half_width, rise_point, steepest, window
+
+    w = window(r.lrs, r.losses, r.smoothed, r.usable)
+    lrs = w.usable_lrs
+    z = centered(w.usable_losses, _half_width(lrs))
+    edge = float(np.exp(np.mean([np.log(rise_point(lrs, w.usable_losses, f)) for f in EDGE_RISES])))
+    half = float(lrs[int(np.nonzero(z <= z[0] - 0.5 * (z[0] - z.min()))[0][0])])
+    return {"edge": edge, "drop_edge": drop_relative_edge(w), "minimum": float(w.lrs[w.argmin]),
+            "cap": float(w.lrs[w.argmin - 1]),
+            "steepest": steepest(w, "one_cycle"), "loss_ratio": max(float(z.min() / z[0]), 1e-3),
+            "width": edge / half, "opt": opt}
+
+
+def rule_families(cache: dict[str, float]) -> None:
+    """Score families of candidate rules ("a curve feature times a constant") by their in-band
+    share on the recorded curves: fitted on the six issue tasks, by leave-one-task-out on them, on
+    the held-out tasks at the six-task constants, and fitted on all twelve (an upper bound).
+    Needs only the ground truth and the curves (recorded here if missing); nothing is trained
+    except missing ground-truth runs. Writes ``finder_rule_families.md``."""
+    import itertools
+
+    from lrkit.finder import FinderResult
+
+    curves = json.loads(CURVES.read_text()) if CURVES.exists() else {}
+    issue, held = tasks(False, "issue"), tasks(False, "heldout")
+    bands = {}
+    for suite in ("issue", "heldout"):
+        bands.update({k: v["band"] for k, v in ground_truth(cache, False, suite).items()})
+    feats: dict[tuple[str, int], dict[str, Any]] = {}
+    for task in issue + held:
+        for seed in range(FINDER_SEEDS):
+            collect_suggestions(task, seed, curves)
+            r = FinderResult.from_dict(curves[f"{task}|{seed}"]["lrkit"])
+            feats[(task, seed)] = curve_features(r, task.rsplit("_", 1)[1])
+    CURVES.write_text(json.dumps(curves))
+
+    def score(rule: Callable[[dict[str, Any]], float], sched: str, ts: list[str]) -> int:
+        n = 0
+        for t in ts:
+            lo, hi = bands[(t, sched)]
+            for seed in range(FINDER_SEEDS):
+                f = feats[(t, seed)]
+                n += in_band(min(rule(f), f["cap"]), (lo, hi))
+        return n
+
+    def fit(fam: Callable[..., Any], grid: list[tuple[float, ...]], sched: str,
+            ts: list[str]) -> tuple[int, tuple[float, ...]]:
+        scores = [(score(fam(*p), sched, ts), p) for p in grid]
+        best = max(s for s, _ in scores)
+        tied = [p for s, p in scores if s == best]
+        return best, tied[len(tied) // 2]  # the middle of the tied constants
+
+    ds = [2.0, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40]
+    gs = [-1.0, -0.5, -0.25, 0, 0.25, 0.5, 1]
+    one = [(d,) for d in ds]
+    fams: dict[str, tuple[Callable[..., Any], list[tuple[float, ...]]]] = {
+        "edge / d (shipped)": (lambda d: lambda f: f["edge"] / d, one),
+        "edge / d per optimizer (SGD, Adam)": (
+            lambda a, b: lambda f: f["edge"] / (a if f["opt"] == "sgd" else b),
+            list(itertools.product(ds, ds))),
+        "drop-relative edge / d": (lambda d: lambda f: f["drop_edge"] / d, one),
+        "minimum / d": (lambda d: lambda f: f["minimum"] / d, one),
+        "steepest / d": (lambda d: lambda f: f["steepest"] / d, one),
+        "sqrt(steepest * edge) / d": (lambda d: lambda f: math.sqrt(f["steepest"] * f["edge"]) / d, one),
+        "edge / d * (loss_min/loss_0)^g": (
+            lambda d, g: lambda f: f["edge"] / d * f["loss_ratio"] ** g, list(itertools.product(ds, gs))),
+        "edge / d * (edge/half-drop rate)^g": (
+            lambda d, g: lambda f: f["edge"] / d * f["width"] ** g, list(itertools.product(ds, gs))),
+    }
+    md = ["| rule family | schedule | best on the 6 issue tasks (constants) | leave-one-task-out | "
+          "held-out at the 6-task constants | best fit on all 12 tasks |", "|" + "---|" * 6]
+    for name, (fam, grid) in fams.items():
+        for sched in SCHEDULES:
+            b6, p6 = fit(fam, grid, sched, issue)
+            loto = sum(score(fam(*fit(fam, grid, sched, [u for u in issue if u != t])[1]), sched, [t])
+                       for t in issue)
+            held_n = score(fam(*p6), sched, held)
+            b12, p12 = fit(fam, grid, sched, issue + held)
+            c = lambda p: ", ".join(f"{x:g}" for x in p)  # noqa: E731
+            n6, nh, n12 = (len(ts) * FINDER_SEEDS for ts in (issue, held, issue + held))
+            md.append(f"| {name} | {sched} | {100 * b6 / n6:.0f}% ({c(p6)}) | {100 * loto / n6:.0f}% | "
+                      f"{100 * held_n / nh:.0f}% | {100 * b12 / n12:.0f}% ({c(p12)}) |")
+    text = "\n".join(md) + "\n"
+    print(text)
+    (RESULTS / "finder_rule_families.md").write_text(text)
 
 
 if __name__ == "__main__":
