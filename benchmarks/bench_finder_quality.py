@@ -256,7 +256,15 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--suite", choices=("issue", "heldout", "both"), default="issue",
                     help="the six issue-5 tasks, the held-out tasks never used for tuning, or both")
     ap.add_argument("--no-wall-clock", action="store_true", help="skip the wall-clock comparison")
+    ap.add_argument("--probe-steps", default="25,100", help="comma-separated probe lengths to evaluate "
+                    "as rows 'lrkit:probe k=..' (the library's default, 25, is the row 'lrkit:probe'); "
+                    "both fixed on the issue tasks before the held-out run")
+    ap.add_argument("--tag", default="", help="suffix of the result files (for exploratory runs)")
     args = ap.parse_args(argv)
+    from lrkit.finder.probe import STEPS
+
+    PROBE_STEPS[:] = [int(k) for k in args.probe_steps.split(",") if k] or [STEPS]
+    TAG[0] = args.tag
     torch.set_num_threads(1)
     cache = load_cache()
     if args.phase == "families":
@@ -283,7 +291,9 @@ def wall_clock(repeats: int) -> None:
     import lrkit.torch
 
     xtr, ytr, _, _ = data("digits_cnn")
-    times: dict[str, list[float]] = {"lrkit.torch.find_lr": [], "torch-lr-finder": [], "one training run": []}
+    probe_names = {t: f"find_lr rule=probe {t}" for t in SCHEDULES}
+    times: dict[str, list[float]] = {"lrkit.torch.find_lr": [], **{n: [] for n in probe_names.values()},
+                                     "torch-lr-finder": [], "one training run": []}
     for k in range(repeats):
         model, opt, _ = fresh("digits_cnn_sgd", k)
         g = torch.Generator().manual_seed(k)
@@ -292,6 +302,11 @@ def wall_clock(repeats: int) -> None:
         t0 = time.perf_counter()
         lrkit.torch.find_lr(model, opt, loader, nn.CrossEntropyLoss(), progress=False)
         times["lrkit.torch.find_lr"].append(time.perf_counter() - t0)
+        for target, name in probe_names.items():
+            t0 = time.perf_counter()
+            lrkit.torch.find_lr(model, opt, loader, nn.CrossEntropyLoss(), progress=False, rule="probe",
+                                target=target)
+            times[name].append(time.perf_counter() - t0)
         t0 = time.perf_counter()
         with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
             finder = LRFinder(model, opt, nn.CrossEntropyLoss())
@@ -305,12 +320,13 @@ def wall_clock(repeats: int) -> None:
     print(f"\nwall clock, digits CNN + SGD, median of {repeats}:")
     for name, ts in times.items():
         med = statistics.median(ts)
-        print(f"  {name:22s} {med:7.3f} s   {med / base:5.2f} x one training run")
+        print(f"  {name:30s} {med:7.3f} s   {med / base:5.2f} x one training run")
     ref = statistics.median(times["torch-lr-finder"])
     print(f"  lrkit / torch-lr-finder: {statistics.median(times['lrkit.torch.find_lr']) / ref:.2f}")
 
 
 FINDER_SEEDS = 5
+TAG = [""]
 CURVES = RESULTS / "finder_curves.json"
 
 
@@ -513,6 +529,54 @@ def collect_suggestions(task: str, seed: int, curves: dict[str, Any]) -> dict[st
     both("torch-lr-finder", lambda sc: c["torch_lr_finder"])
     light = lightning_suggestion(c["lightning"])
     both("lightning", lambda sc: light)
+    for k in PROBE_STEPS:
+        name = probe_row(k)
+        for sched in SCHEDULES:
+            pk = f"probe{k}|{sched}"
+            if pk not in c:
+                c[pk] = probe_via_glue(task, seed, sched, k)
+        both(name, lambda sc, k=k: c[f"probe{k}|{sc}"]["probe"])
+        both(f"{name}: its own lrkit rate", lambda sc, k=k: c[f"probe{k}|{sc}"]["lrkit"])
+        for sched in SCHEDULES:
+            steps = c[f"probe{k}|{sched}"]["steps"]
+            STEPS_USED[(name, sched, task, seed)] = steps
+            STEPS_USED[(f"{name}: its own lrkit rate", sched, task, seed)] = steps
+    return out
+
+
+# ----------------------------------------------------------------------------- the probe rule
+PROBE_STEPS: list[int] = []  # set by --probe-steps; default: the library's default only
+STEPS_USED: dict[tuple[str, str, str, int], int] = {}  # (rule, schedule, task, seed) -> optimizer steps
+
+
+def probe_row(k: int) -> str:
+    from lrkit.finder.probe import STEPS
+
+    return "lrkit:probe" if k == STEPS else f"lrkit:probe k={k}"
+
+
+def probe_via_glue(task: str, seed: int, target: str, probe_steps: int) -> dict[str, Any]:
+    """``lrkit.torch.find_lr(..., rule="probe")`` on a fresh model with a shuffled DataLoader
+    (seeded): the probe's choice, lrkit's own rule on the same range test (a paired baseline),
+    and the optimizer steps the whole test took (range test + probes)."""
+    import lrkit.torch
+    from lrkit.finder import NoSuggestion
+
+    model_name, _ = task.rsplit("_", 1)
+    model, opt, _ = fresh(task, seed)
+    xtr, ytr, _, _ = data(model_name)
+    g = torch.Generator().manual_seed(1000 + seed)
+    loader = torch.utils.data.DataLoader(torch.utils.data.TensorDataset(xtr, ytr), batch_size=BATCH,
+                                         shuffle=True, generator=g)
+    r = lrkit.torch.find_lr(model, opt, loader, nn.CrossEntropyLoss(), rule="probe", target=target,
+                            probe_steps=probe_steps, progress=False)
+    out: dict[str, Any] = {"steps": len(r.lrs) + (r.probe.steps_run if r.probe is not None else 0)}
+    for rule in ("probe", "lrkit"):
+        try:
+            out[rule] = r.suggest(rule)
+        except NoSuggestion:
+            out[rule] = None
+    out["detail"] = None if r.probe is None else r.probe.to_dict()
     return out
 
 
@@ -538,8 +602,11 @@ def run_finders(cache: dict[str, float], truth: dict[tuple[str, str], dict[str, 
                     lr = sug[rule][sched]
                     acc = cached_train(cache, task, sched, lr, s) if lr is not None else math.nan
                     vals.append(lr)
+                    nominal = 300 if rule == "lrkit:lrkit repeats=3" else 100
                     rows.setdefault((rule, sched), []).append({
-                        "task": task, "seed": s, "lr": lr, "acc": acc, "gap": gt["best"] - acc
+                        "task": task, "seed": s, "lr": lr, "acc": acc,
+                        "steps": STEPS_USED.get((rule, sched, task, s), nominal),
+                        "run_steps": EPOCHS * steps_per_epoch(task.rsplit("_", 1)[0]), "gap": gt["best"] - acc
                         if lr is not None else math.inf,
                         "in_band": lr is not None and in_band(lr, gt["band"]),
                         "in_loose": lr is not None and in_band(lr, gt["band_loose"]),
@@ -560,34 +627,38 @@ def report(rows: dict[tuple[str, str], list[dict[str, Any]]],
         steps_grid += runs * EPOCHS * steps_per_epoch(model_name)
     one_run = statistics.fmean(EPOCHS * steps_per_epoch(t.rsplit("_", 1)[0]) for t in tasks(quick, suite))
     grid_per_task = steps_grid / len(tasks(quick, suite))
-    cost = {"lrkit:lrkit repeats=3": 300}
     print()
     print(f"{'rule':24s} {'sched':9s} {'in band':>8s} {'+-1/2':>6s} {'mean gap':>8s} {'worst':>6s} "
-          f"{'>10pt':>5s} {'spread med':>10s} {'spread max':>10s} {'cost/grid':>9s} {'cost/run':>8s}")
+          f"{'>10pt':>5s} {'spread med':>10s} {'spread max':>10s} {'cost/grid':>9s} {'cost/run':>8s} "
+          f"{'worst task':>10s}")
     table = []
     for (rule, sched), rs in rows.items():
         n = len(rs)
         gaps = [r["gap"] for r in rs]
         sp = spreads[(rule, sched)]
-        steps = cost.get(rule, 100)
+        steps = statistics.fmean(r["steps"] for r in rs)
+        worst_run = max(r["steps"] / r["run_steps"] for r in rs)
         line = dict(rule=rule, schedule=sched, n=n,
                     in_band=100.0 * sum(r["in_band"] for r in rs) / n,
                     in_loose=100.0 * sum(r["in_loose"] for r in rs) / n,
                     mean_gap=statistics.fmean(gaps), worst_gap=max(gaps),
                     bad=sum(g > 10 for g in gaps), spread_median=statistics.median(sp),
-                    spread_max=max(sp), cost_grid=steps / grid_per_task, cost_run=steps / one_run)
+                    spread_max=max(sp), cost_grid=steps / grid_per_task, cost_run=steps / one_run,
+                    steps=steps, cost_run_worst_task=worst_run)
         table.append(line)
         print(f"{rule:24s} {sched:9s} {line['in_band']:7.0f}% {line['in_loose']:5.0f}% "
               f"{line['mean_gap']:8.2f} {line['worst_gap']:6.1f} {line['bad']:5d} "
               f"{line['spread_median']:10.1f} {line['spread_max']:10.1f} {line['cost_grid']:9.4f} "
-              f"{line['cost_run']:8.2f}")
+              f"{line['cost_run']:8.2f} {worst_run:10.2f}")
     md = ["| rule | schedule | in band | ±½ step | mean gap | worst gap | runs >10 pt | spread median "
-          "| spread worst | cost / grid | cost / run |", "|" + "---|" * 11]
+          "| spread worst | cost / grid | cost / run | cost / run, worst task |", "|" + "---|" * 12]
     for t in table:
         md.append(f"| {t['rule']} | {t['schedule']} | {t['in_band']:.0f}% | {t['in_loose']:.0f}% | "
                   f"{t['mean_gap']:.2f} | {t['worst_gap']:.1f} | {t['bad']} | {t['spread_median']:.1f}x | "
-                  f"{t['spread_max']:.1f}x | {t['cost_grid']:.4f} | {t['cost_run']:.2f} |")
-    stem = "finder_quality" + ("_heldout" if suite == "heldout" else "") + ("_quick" if quick else "")
+                  f"{t['spread_max']:.1f}x | {t['cost_grid']:.4f} | {t['cost_run']:.2f} | "
+                  f"{t['cost_run_worst_task']:.2f} |")
+    stem = ("finder_quality" + ("_heldout" if suite == "heldout" else "") + ("_quick" if quick else "")
+            + TAG[0])
     (RESULTS / f"{stem}.md").write_text("\n".join(md) + "\n")
     out = RESULTS / f"{stem}.json"
     out.write_text(json.dumps({"table": table, "runs": {f"{k[0]}|{k[1]}": v for k, v in rows.items()}},

@@ -281,7 +281,7 @@ def test_too_few_points_gives_no_suggestion_with_a_reason():
     assert isinstance(info.value, ValueError)
     with pytest.raises(NoSuggestion):
         r.schedule("one_cycle", total_steps=100)
-    assert r.suggestions() == {"lrkit": None, "minimum": None, "steepest": None, "valley": None}
+    assert r.suggestions() == dict.fromkeys(("lrkit", "minimum", "steepest", "valley", "probe"))
 
 
 def test_a_loss_that_never_decreases_gives_no_suggestion():
@@ -435,3 +435,135 @@ def test_any_positive_curve_gives_a_suggestion_below_the_minimum_or_a_reason(val
                 assert s <= lr_min / 10 * (1 + 1e-12)
             else:
                 assert np.isfinite(s) and r.lrs[0] <= s < lr_min, (rule, target)
+
+
+# ----------------------------------------------------------------------------- the probe rule
+class ProbeDigits:
+    """``probe_fn`` for the NumPy digits model: a fresh model (same seed, so the same batches)
+    trained at the given per-step rates; records every call."""
+
+    def __init__(self) -> None:
+        self.calls: list[np.ndarray] = []
+
+    def __call__(self, lrs: np.ndarray) -> list[float]:
+        self.calls.append(np.array(lrs))
+        model = SoftmaxDigits(seed=11)
+        return [model(float(lr)) for lr in lrs]
+
+
+@pytest.mark.parametrize("target", ["constant", "one_cycle"])
+def test_probe_trains_each_candidate_and_picks_the_best_by_its_own_score(target):
+    from lrkit.finder.probe import FACTORS, TIE, probe_score
+
+    probe = ProbeDigits()
+    r = find_lr(SoftmaxDigits(seed=3), start=1e-4, end=1e4, rule="probe", target=target,
+                probe_fn=probe, probe_steps=12)
+    p = r.probe
+    assert p is not None and p.target == target and p.steps == 12
+    base = r.suggest("lrkit", target=target)
+    cap = r.lrs[int(np.argmin(r.smoothed[: r.usable])) - 1]
+    expected = sorted({min(base * f, max(cap, base)) for f in FACTORS})
+    np.testing.assert_allclose(p.candidates, expected, rtol=1e-12)
+    assert len(probe.calls) == len(p.candidates) and p.steps_run == 12 * len(p.candidates)
+    for c, rates_seen in zip(p.candidates, probe.calls):
+        want = (np.full(12, c) if target == "constant"
+                else lrkit.OneCycle(peak=c, total_steps=12).curve(12))
+        np.testing.assert_allclose(rates_seen, want, rtol=1e-12)
+    # the score is the mean of the last quarter of the probe's own losses ...
+    for losses, score in zip(p.losses, p.scores):
+        assert score == pytest.approx(np.mean(losses[-3:]), rel=1e-12) == probe_score(losses, 12)
+    # ... and the suggestion is the smallest candidate within TIE of the best score
+    best = min(p.scores)
+    i = p.candidates.index(r.suggestion)
+    assert p.scores[i] <= best * (1 + TIE)
+    assert all(s > best * (1 + TIE) for s in p.scores[:i])
+    assert r.suggest("probe") == r.suggestion == p.chosen
+    # the probes ran for this target only
+    other = "one_cycle" if target == "constant" else "constant"
+    with pytest.raises(NoSuggestion, match="probes ran for target"):
+        r.suggest("probe", target=other)
+    assert r.suggestions(other)["probe"] is None
+
+
+def test_probe_without_probe_fn_resets_before_each_probe():
+    model = SoftmaxDigits(seed=2)
+    resets = []
+
+    def reset():
+        resets.append(1)
+        model.w[:] = 0.0
+        model.b[:] = 0.0
+
+    r = find_lr(model, start=1e-4, end=1e4, rule="probe", target="constant", reset=reset, probe_steps=6)
+    assert len(resets) == len(r.probe.candidates) >= 2
+    assert model.calls == len(r.lrs) + 6 * len(r.probe.candidates)
+    assert r.suggestion in r.probe.candidates
+
+
+def test_choose_and_score_edge_cases():
+    from lrkit.finder.probe import choose, probe_score
+
+    assert choose([1.0, 0.99, 0.5, 0.495]) == 2  # 0.5 is within 2% of 0.495: the smaller rate wins
+    assert choose([0.9, math.inf, 0.3]) == 2
+    with pytest.raises(NoSuggestion, match="every probe diverged"):
+        choose([math.inf, math.inf])
+    assert probe_score([1.0, 2.0, math.nan, 1.0], 4) == math.inf
+    assert probe_score([1.0, 2.0], 4) == math.inf  # stopped early
+    assert probe_score([4.0, 3.0, 2.0, 1.0, 1.0, 9.0, 0.0, 0.5], 8) == pytest.approx(0.25)  # last 2 of 8
+
+
+def test_a_diverging_probe_is_never_chosen():
+    base = find_lr(SoftmaxDigits(seed=3), start=1e-4, end=1e4).suggest(target="constant")
+
+    def probe_fn(lrs):
+        # the real model, except that the largest candidate (base * 2**1.5) blows up at its 2nd step
+        if lrs.max() > 2 * base:
+            return [1.0, math.inf]
+        model = SoftmaxDigits(seed=11)
+        return [model(float(lr)) for lr in lrs]
+
+    r = find_lr(SoftmaxDigits(seed=3), start=1e-4, end=1e4, rule="probe", target="constant",
+                probe_fn=probe_fn, probe_steps=8)
+    assert r.probe.candidates[-1] > 2 * base and r.probe.scores[-1] == math.inf
+    assert r.probe.losses[-1] == (1.0, math.inf)
+    assert r.suggestion < r.probe.candidates[-1]
+
+
+@pytest.mark.parametrize(
+    "kwargs, exc, words",
+    [
+        (dict(probe_steps=1), ValueError, ["probe_steps", ">= 2"]),
+        (dict(probe_steps=2.5), TypeError, ["probe_steps"]),
+        (dict(probe_fn=3), TypeError, ["probe_fn", "callable"]),
+        (dict(probe_fn=None), TypeError, ["probe_fn", "reset"]),
+    ],
+)
+def test_probe_bad_options_raise_before_any_step(kwargs, exc, words):
+    model = SoftmaxDigits()
+    with pytest.raises(exc) as info:
+        find_lr(model, rule="probe", **kwargs)
+    for w in words:
+        assert w in str(info.value)
+    assert model.calls == 0 and not model.w.any()
+
+
+@pytest.mark.parametrize("bad, exc, words", [(lambda lrs: 1.0, TypeError, "sequence of per-step losses"),
+                                             (lambda lrs: [1.0] * (len(lrs) + 1), ValueError, "losses for"),
+                                             (lambda lrs: ["x"] * len(lrs), TypeError, "loss")])
+def test_probe_fn_returning_garbage_is_an_error(bad, exc, words):
+    with pytest.raises(exc, match=words):
+        find_lr(SoftmaxDigits(seed=3), start=1e-4, end=1e4, rule="probe", probe_fn=bad, probe_steps=4)
+
+
+def test_no_probe_on_a_result_without_probes_and_probe_round_trips():
+    r = real_result()
+    with pytest.raises(NoSuggestion, match="no probes were run"):
+        r.suggest("probe")
+    p = find_lr(SoftmaxDigits(seed=3), start=1e-4, end=1e4, rule="probe", probe_fn=ProbeDigits(),
+                probe_steps=4)
+    d = json.loads(json.dumps(p.to_dict(), allow_nan=False))
+    back = FinderResult.from_dict(d)
+    assert back.probe == p.probe and back.suggestion == p.suggestion
+    # no usable curve: no probes, and the probe rule gives lrkit's reason
+    flat = find_lr(lambda lr: 1.0, rule="probe", probe_fn=ProbeDigits(), num_steps=20)
+    assert flat.probe is None and flat.suggestion is None and "never went" in flat.reason

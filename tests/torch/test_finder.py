@@ -223,6 +223,8 @@ def test_state_on_cpu_option():
         (dict(scheduler=object()), TypeError, ["scheduler", "state_dict"]),
         (dict(loss_fn=None), TypeError, ["loss_fn", "train_step"]),
         (dict(rule="steep"), ValueError, ["rule"]),
+        (dict(rule="probe", probe_steps=1), ValueError, ["probe_steps", ">= 2"]),
+        (dict(rule="probe", probe_steps="8"), TypeError, ["probe_steps"]),
     ],
 )
 def test_bad_arguments_leave_the_model_untouched(kwargs, exc, words):
@@ -450,3 +452,75 @@ def test_non_persistent_buffers_are_restored():
     assert "calls" not in model.state_dict()
     find_lr(model, opt, loader(seed=0), loss_fn, num_steps=30, progress=False)
     assert model.calls.item() == 0
+
+
+# ----------------------------------------------------------------------------- the probe rule
+@pytest.mark.parametrize("target", ["constant", "one_cycle"])
+def test_probe_picks_its_best_candidate_replays_identically_and_restores_bitwise(target):
+    """rule="probe": every candidate is trained from the initial state on the same batches with
+    the same dropout masks (a manual replay on a copy reproduces each probe's losses), the
+    suggestion is the best by the probe's own score, and the model ends bitwise unchanged."""
+    import copy
+
+    from lrkit.finder.probe import TIE, probe_rates, probe_score
+
+    model = net()  # BatchNorm and Dropout: the replay needs the buffers and the RNG restored too
+    opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    data = loader(seed=3)
+    pretrain(model, opt, data)
+    model.eval()  # the test trains in train mode and must put eval mode back
+    before = state(model, opt)
+    g_before = data.generator.get_state().clone()
+    twin, twin_opt = copy.deepcopy(model), copy.deepcopy(opt.state_dict())
+    r = find_lr(model, opt, data, loss_fn, rule="probe", target=target, probe_steps=8, progress=False)
+    assert_same(before, state(model, opt))
+    assert torch.equal(data.generator.get_state(), g_before)
+    p = r.probe
+    assert p.target == target and 2 <= len(p.candidates) <= 4 and list(p.candidates) == sorted(p.candidates)
+    assert r.suggestion == r.suggest("probe") == p.chosen
+    # the chosen candidate is the smallest within TIE of the best score, the scores are the probes'
+    best = min(p.scores)
+    i = p.candidates.index(p.chosen)
+    assert p.scores[i] <= best * (1 + TIE) and all(s > best * (1 + TIE) for s in p.scores[:i])
+    assert all(s == probe_score(x, 8) for s, x in zip(p.scores, p.losses))
+    # replay every probe by hand on a copy of the initial state
+    for c, losses in zip(p.candidates, p.losses):
+        m = copy.deepcopy(twin)
+        m.train()
+        o = torch.optim.SGD(m.parameters(), lr=0.05, momentum=0.9)
+        o.load_state_dict(copy.deepcopy(twin_opt))
+        torch.set_rng_state(before["rng"])
+        data.generator.set_state(g_before)
+        it = iter(data)
+        mine = []
+        for lr in probe_rates(target, c, 8):
+            x, y = next(it)
+            for grp in o.param_groups:
+                grp["lr"] = float(lr)
+            o.zero_grad(set_to_none=True)
+            loss = loss_fn(m(x), y)
+            loss.backward()
+            o.step()
+            mine.append(float(loss.detach()))
+        np.testing.assert_allclose(mine, losses, rtol=1e-6)
+    data.generator.set_state(g_before)
+
+
+def test_probe_restores_after_an_exception_in_a_probe():
+    model = net()
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    pretrain(model, opt, loader(seed=0))
+    before = state(model, opt)
+    calls = []
+
+    def step(m, batch):
+        calls.append(1)
+        if len(calls) > 105:  # inside the probes, after the range test
+            raise RuntimeError("boom in a probe")
+        return loss_fn(m(batch[0]), batch[1])
+
+    with pytest.raises(RuntimeError, match="boom in a probe"):
+        find_lr(model, opt, loader(seed=0), train_step=step, rule="probe", progress=False,
+                start=1e-6, end=1.0)
+    assert len(calls) > 105
+    assert_same(before, state(model, opt))

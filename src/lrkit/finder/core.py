@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
+import numpy as np
+
 from lrkit import _check
+from lrkit.finder.probe import STEPS as PROBE_STEPS
+from lrkit.finder.probe import candidates, default_probe_fn, run_probes
 from lrkit.finder.result import FinderResult, combine
-from lrkit.finder.rules import RULES, TARGETS
+from lrkit.finder.rules import RULE_NAMES, TARGETS
 from lrkit.finder.sweep import OWNER, check_sweep, rates, run_sweep
 
 __all__ = ["find_lr", "check_options"]
 
 
 def check_options(*, start: Any, end: Any, num_steps: Any, mode: Any, smoothing: Any, diverge: Any,
-                  spike: Any, repeats: Any, rule: Any, target: Any) -> dict[str, Any]:
+                  spike: Any, repeats: Any, rule: Any, target: Any,
+                  probe_steps: Any = PROBE_STEPS) -> dict[str, Any]:
     """Validate every option of :func:`find_lr` (also used by the framework glue before it
     touches the model)."""
     start, end, num_steps, mode = check_sweep(start, end, num_steps, mode)
@@ -26,16 +32,20 @@ def check_options(*, start: Any, end: Any, num_steps: Any, mode: Any, smoothing:
     if spike <= 1:
         raise ValueError(f"{OWNER}: spike must be > 1, got {spike!r}")
     repeats = _check.integer("repeats", repeats, OWNER, minimum=1)
-    rule = _check.choice("rule", rule, RULES, OWNER)
+    rule = _check.choice("rule", rule, RULE_NAMES, OWNER)
     target = _check.choice("target", target, TARGETS, OWNER)
+    probe_steps = _check.integer("probe_steps", probe_steps, OWNER, minimum=2)
     return dict(start=start, end=end, num_steps=num_steps, mode=mode, smoothing=smoothing,
-                diverge=diverge, spike=spike, repeats=repeats, rule=rule, target=target)
+                diverge=diverge, spike=spike, repeats=repeats, rule=rule, target=target,
+                probe_steps=probe_steps)
 
 
 def find_lr(step_fn: Callable[[float], Any], *, start: float = 1e-7, end: float = 10.0,
             num_steps: int = 100, mode: str = "exponential", smoothing: float = 0.98,
             diverge: float = 4.0, spike: float = 10.0, repeats: int = 1,
             reset: Callable[[], Any] | None = None, rule: str = "lrkit", target: str = "one_cycle",
+            probe_steps: int = PROBE_STEPS,
+            probe_fn: Callable[[np.ndarray], Sequence[Any]] | None = None,
             progress: bool = False) -> FinderResult:
     r"""Run a learning-rate range test and suggest a rate.
 
@@ -60,6 +70,18 @@ def find_lr(step_fn: Callable[[float], Any], *, start: float = 1e-7, end: float 
             ``reset()`` is called before every run after the first and must put the model back
             where it was (the framework glue does this for you).
         rule, target: the defaults of ``result.suggestion`` / ``result.suggest()``.
+            ``rule="probe"`` also runs the probes (see :mod:`lrkit.finder.probe`): after the
+            range test, for the candidates :math:`c_j = \eta_b f_j`, :math:`f_j \in
+            \{2^{-3/2}, 2^{-1/2}, 2^{1/2}, 2^{3/2}\}` around lrkit's own rate :math:`\eta_b`
+            for ``target`` (capped below the loss minimum), it trains ``probe_steps`` steps from
+            the initial state at :math:`c_j` (held constant, or as the peak of a one-cycle) and
+            suggests the candidate with the lowest mean loss over the probe's last quarter (the
+            smallest one within 2% of the lowest). Probes run for ``target`` only.
+        probe_steps: steps per probe (``rule="probe"``); the whole test then takes
+            ``num_steps * repeats + len(candidates) * probe_steps`` steps (at most 4 probes).
+        probe_fn: ``probe_fn(rates) -> losses`` trains from the initial state at the given
+            per-step rates and returns the per-step losses (it may stop early at a non-finite
+            loss). Without it, ``rule="probe"`` uses ``reset()`` followed by ``step_fn``.
         progress: show a progress bar (tqdm, when installed).
 
     Returns:
@@ -76,7 +98,13 @@ def find_lr(step_fn: Callable[[float], Any], *, start: float = 1e-7, end: float 
     if not callable(step_fn):
         raise TypeError(f"{OWNER}: step_fn must be callable (lr -> loss), got {step_fn!r}")
     opts = check_options(start=start, end=end, num_steps=num_steps, mode=mode, smoothing=smoothing,
-                         diverge=diverge, spike=spike, repeats=repeats, rule=rule, target=target)
+                         diverge=diverge, spike=spike, repeats=repeats, rule=rule, target=target,
+                         probe_steps=probe_steps)
+    if probe_fn is not None and not callable(probe_fn):
+        raise TypeError(f"{OWNER}: probe_fn must be callable (rates -> losses) or None, got {probe_fn!r}")
+    if opts["rule"] == "probe" and probe_fn is None and not callable(reset):
+        raise TypeError(f"{OWNER}: rule='probe' needs probe_fn (rates -> losses from the initial state) "
+                        f"or reset, a callable that restores the model before each probe, got {reset!r}")
     if opts["repeats"] > 1 and not callable(reset):
         raise TypeError(f"{OWNER}: repeats={opts['repeats']} needs reset, a callable that restores "
                         f"the model between runs, got {reset!r}")
@@ -89,4 +117,26 @@ def find_lr(step_fn: Callable[[float], Any], *, start: float = 1e-7, end: float 
                           spike=opts["spike"], progress=progress)
         results.append(FinderResult(sweep.lrs, sweep.losses, sweep.smoothed, sweep.usable,
                                     sweep.stop_reason, opts["rule"], opts["target"]))
-    return results[0] if len(results) == 1 else combine(results)
+    result = results[0] if len(results) == 1 else combine(results)
+    if opts["rule"] == "probe":
+        result = _probe(result, probe_fn or default_probe_fn(step_fn, reset),  # type: ignore[arg-type]
+                        opts["target"], opts["probe_steps"])
+    return result
+
+
+def _probe(result: FinderResult, probe_fn: Callable[[np.ndarray], Sequence[Any]], target: str,
+           steps: int) -> FinderResult:
+    """Attach the probes around lrkit's own suggestion (none when that rule has none)."""
+    from lrkit.finder.rules import NoSuggestion, window
+
+    try:
+        base = result.suggest("lrkit", target=target)
+    except NoSuggestion:
+        return result  # result.suggest("probe") raises lrkit's reason
+    try:
+        w = window(result.lrs, result.losses, result.smoothed, result.usable)
+        cap = float(w.lrs[w.argmin - 1])
+    except NoSuggestion:  # a repeated test whose median curve has no window: no cap beyond base
+        cap = base
+    cap = max(cap, base)
+    return replace(result, probe=run_probes(probe_fn, candidates(base, cap), target, steps))

@@ -10,7 +10,7 @@ from lrkit.finder.rules import NoSuggestion
 
 __all__ = ["plot_result"]
 
-_MARKERS = {"lrkit": "o", "minimum": "v", "steepest": "s", "valley": "D"}
+_MARKERS = {"lrkit": "o", "minimum": "v", "steepest": "s", "valley": "D", "probe": "*"}
 
 
 def plot_result(result: Any, *, ax: Any = None, rules: tuple[str, ...], raw: bool = True) -> Any:

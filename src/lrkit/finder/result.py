@@ -9,7 +9,8 @@ from typing import Any
 import numpy as np
 
 from lrkit import _check
-from lrkit.finder.rules import RULES, TARGETS, NoSuggestion, log_median, window
+from lrkit.finder.probe import Probe
+from lrkit.finder.rules import RULE_NAMES, RULES, TARGETS, NoSuggestion, log_median, window
 
 __all__ = ["FinderResult", "SCHEDULE_KINDS"]
 
@@ -31,6 +32,8 @@ class FinderResult:
             then their pointwise median over the common length, ``stop_reason`` joins the runs'
             reasons with ``+``, and every suggestion is the median of the runs' suggestions
             (none when at most half of the runs have one).
+        probe: for a test run with ``rule="probe"``, the candidates, their probe losses and
+            scores, and the chosen rate (:class:`lrkit.finder.probe.Probe`); ``None`` otherwise.
     """
 
     lrs: np.ndarray
@@ -41,21 +44,31 @@ class FinderResult:
     rule: str = "lrkit"
     target: str = "one_cycle"
     runs: tuple[FinderResult, ...] = field(default=())
+    probe: Probe | None = None
 
     # -- suggestions -------------------------------------------------------------------
     def suggest(self, rule: str | None = None, *, target: str | None = None) -> float:
         """The rate suggested by ``rule`` (``"lrkit"``, ``"minimum"``, ``"steepest"``,
-        ``"valley"``) for a schedule of kind ``target`` (``"one_cycle"``: the peak of a
-        schedule that warms up and anneals; ``"constant"``: a rate held for the whole run).
+        ``"valley"``, ``"probe"``) for a schedule of kind ``target`` (``"one_cycle"``: the peak
+        of a schedule that warms up and anneals; ``"constant"``: a rate held for the whole run).
 
-        Only lrkit's rule depends on ``target``; the classic rules return their classic value.
+        Only lrkit's rules depend on ``target``; the classic rules return their classic value.
+        ``"probe"`` exists only for the target the probes ran for (``find_lr(rule="probe")``).
 
         Raises:
             NoSuggestion: (a ``ValueError``) when the test has too few usable points or the
                 loss never decreased -- the message says which and what to change.
         """
-        rule = _check.choice("rule", self.rule if rule is None else rule, RULES, "suggest")
+        rule = _check.choice("rule", self.rule if rule is None else rule, RULE_NAMES, "suggest")
         target = _check.choice("target", self.target if target is None else target, TARGETS, "suggest")
+        if rule == "probe":
+            if self.probe is None:
+                self.suggest("lrkit", target=target)  # raises the reason when there is one
+                raise NoSuggestion("no probes were run: use find_lr(..., rule='probe')")
+            if self.probe.target != target:
+                raise NoSuggestion(f"the probes ran for target={self.probe.target!r}, not {target!r}: "
+                                   f"use find_lr(..., rule='probe', target={target!r})")
+            return self.probe.chosen
         if self.runs:
             values = []
             for run in self.runs:
@@ -91,7 +104,7 @@ class FinderResult:
     def suggestions(self, target: str | None = None) -> dict[str, float | None]:
         """Every rule's suggestion (``None`` where a rule has none)."""
         out: dict[str, float | None] = {}
-        for name in RULES:
+        for name in RULE_NAMES:
             try:
                 out[name] = self.suggest(name, target=target)
             except NoSuggestion:
@@ -148,6 +161,7 @@ class FinderResult:
             "reason": self.reason,
             "suggestions": {t: self.suggestions(t) for t in TARGETS},
             "runs": [r.to_dict() for r in self.runs],
+            "probe": None if self.probe is None else self.probe.to_dict(),
         }
 
     @classmethod
@@ -158,14 +172,16 @@ class FinderResult:
 
         return cls(arr(d["lrs"]), arr(d["losses"]), arr(d["smoothed"]), int(d["usable"]),
                    str(d["stop_reason"]), d.get("rule", "lrkit"), d.get("target", "one_cycle"),
-                   tuple(cls.from_dict(r) for r in d.get("runs", ())))
+                   tuple(cls.from_dict(r) for r in d.get("runs", ())),
+                   None if d.get("probe") is None else Probe.from_dict(d["probe"]))
 
     def plot(self, ax: Any = None, *, rules: tuple[str, ...] | None = None, raw: bool = True) -> Any:
         """Plot loss against rate (log axis) with each rule's suggestion marked; returns the
         matplotlib ``Axes``. Imports matplotlib only when called."""
         from lrkit.finder.plot import plot_result
 
-        return plot_result(self, ax=ax, rules=tuple(RULES) if rules is None else rules, raw=raw)
+        default = tuple(RULES) + (("probe",) if self.probe is not None else ())
+        return plot_result(self, ax=ax, rules=default if rules is None else rules, raw=raw)
 
     def __repr__(self) -> str:
         s = self.suggestion

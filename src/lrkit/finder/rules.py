@@ -18,7 +18,7 @@ import numpy as np
 
 from lrkit.finder._smooth import centered
 
-__all__ = ["NoSuggestion", "Window", "window", "RULES", "TARGETS", "MIN_POINTS", "RISE"]
+__all__ = ["NoSuggestion", "Window", "window", "RULES", "RULE_NAMES", "TARGETS", "MIN_POINTS", "RISE"]
 
 MIN_POINTS = 10
 MIN_DROP = 0.01  # the smoothed loss must fall at least this fraction below its first value
@@ -181,6 +181,9 @@ RULES: dict[str, Callable[[Window, str], float]] = {
     "steepest": steepest,
     "valley": valley,
 }
+# "probe" is not read off the curve: it validates candidates with short runs (lrkit.finder.probe)
+# and exists only on a result whose test ran with rule="probe".
+RULE_NAMES = (*RULES, "probe")
 
 
 def log_median(values: list[float]) -> float:

@@ -19,6 +19,7 @@ import torch
 from lrkit import _check
 from lrkit.finder.core import check_options
 from lrkit.finder.core import find_lr as _core_find_lr
+from lrkit.finder.probe import STEPS as PROBE_STEPS
 from lrkit.finder.result import FinderResult
 
 __all__ = ["find_lr"]
@@ -181,7 +182,7 @@ def find_lr(model: torch.nn.Module, optimizer: torch.optim.Optimizer, data: Iter
             accumulation_steps: int = 1, amp_dtype: torch.dtype | None = None, scaler: Any = None,
             scheduler: Any = None, state_on_cpu: bool = False, progress: bool = True,
             repeats: int = 1, smoothing: float = 0.98, diverge: float = 4.0, spike: float = 10.0,
-            rule: str = "lrkit", target: str = "one_cycle") -> FinderResult:
+            rule: str = "lrkit", target: str = "one_cycle", probe_steps: int = PROBE_STEPS) -> FinderResult:
     r"""The learning-rate range test on a PyTorch model; the model is left untouched.
 
     Each test step draws ``accumulation_steps`` batches from ``data`` (cycled when it is
@@ -203,13 +204,21 @@ def find_lr(model: torch.nn.Module, optimizer: torch.optim.Optimizer, data: Iter
     raises or is interrupted (``KeyboardInterrupt``). Between repeats (``repeats > 1``) the
     model is restored but the random generators run on, so each repeat sees other batches.
 
+    With ``rule="probe"`` the test goes on to train a short probe from the initial state at each
+    of up to four candidate rates (``probe_steps`` steps each; see :func:`lrkit.finder.find_lr`).
+    Before each probe the snapshot is restored *with* the random generators and the batches are
+    drawn from a fresh pass over ``data``, so every candidate sees the same batches and the same
+    dropout masks (a one-shot iterator cannot be replayed: its probes see successive batches).
+    The model is restored bitwise after the last probe as after any test.
+
     Raises:
         TypeError/ValueError: bad arguments (before anything is touched), a non-finite first
             loss, a loss that is not a scalar tensor, or ``data`` that is empty or a one-shot
             iterator that runs out -- in every case the model is restored.
     """
     opts = check_options(start=start, end=end, num_steps=num_steps, mode=mode, smoothing=smoothing,
-                         diverge=diverge, spike=spike, repeats=repeats, rule=rule, target=target)
+                         diverge=diverge, spike=spike, repeats=repeats, rule=rule, target=target,
+                         probe_steps=probe_steps)
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"{OWNER}: model must be a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(optimizer, torch.optim.Optimizer):
@@ -243,7 +252,7 @@ def find_lr(model: torch.nn.Module, optimizer: torch.optim.Optimizer, data: Iter
         base = [float(g["lr"]) for g in optimizer.param_groups]
         top = max(base) if base and max(base) > 0 else 0.0
         ratios = [b / top if top > 0 else 1.0 for b in base]
-        batches = _Cycle(data)
+        feed = [_Cycle(data)]
         model.train()
 
         def step(lr: float) -> float:
@@ -252,7 +261,7 @@ def find_lr(model: torch.nn.Module, optimizer: torch.optim.Optimizer, data: Iter
             optimizer.zero_grad(set_to_none=True)
             total = 0.0
             for _ in range(accum):
-                batch = _to_device(next(batches), device)
+                batch = _to_device(next(feed[0]), device)
                 if amp_dtype is not None:
                     with torch.autocast(device_type=device.type, dtype=amp_dtype):
                         loss = compute(model, batch)
@@ -278,6 +287,17 @@ def find_lr(model: torch.nn.Module, optimizer: torch.optim.Optimizer, data: Iter
             snap.restore(rng=False, final=False)
             model.train()
 
-        return _core_find_lr(step, reset=reset, progress=progress, **opts)
+        def probe(rates: np.ndarray) -> list[float]:
+            snap.restore(rng=True, final=False)
+            model.train()
+            feed[0] = _Cycle(data)
+            losses = []
+            for lr in rates:
+                losses.append(step(float(lr)))
+                if not np.isfinite(losses[-1]):
+                    break
+            return losses
+
+        return _core_find_lr(step, reset=reset, probe_fn=probe, progress=progress, **opts)
     finally:
         snap.restore(rng=True, final=True)
