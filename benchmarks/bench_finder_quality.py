@@ -545,7 +545,7 @@ def collect_suggestions(task: str, seed: int, curves: dict[str, Any]) -> dict[st
 
 
 # ----------------------------------------------------------------------------- the probe rule
-PROBE_STEPS: list[int] = []  # set by --probe-steps; default: the library's default only
+PROBE_STEPS: list[int] = []  # probe lengths evaluated (set by --probe-steps)
 STEPS_USED: dict[tuple[str, str, str, int], int] = {}  # (rule, schedule, task, seed) -> optimizer steps
 
 
@@ -616,6 +616,41 @@ def run_finders(cache: dict[str, float], truth: dict[tuple[str, str], dict[str, 
         save_cache(cache)
         print(f"  finders {task:18s} ({time.perf_counter() - t0:.0f}s)", flush=True)
     report(rows, spreads, quick, suite)
+    probe_choices(curves, truth, quick, suite)
+
+
+def probe_choices(curves: dict[str, Any], truth: dict[tuple[str, str], dict[str, Any]], quick: bool,
+                  suite: str) -> None:
+    """Which candidate the probes chose (1 = smallest ... 4 = largest), and how many of the
+    candidates lay in the best band: does probing pick the in-band candidate when there is one?"""
+    seeds = range(3 if quick else FINDER_SEEDS)
+    md = ["| probe length | schedule | chosen candidate: 1 / 2 / 3 / 4 (smallest → largest) | runs with a "
+          "candidate in band | ... and the chosen one in band | an in-band candidate had the best score |",
+          "|" + "---|" * 6]
+    for k in PROBE_STEPS:
+        for sched in SCHEDULES:
+            counts = [0, 0, 0, 0]
+            some = chosen_in = best_in = 0
+            for task in tasks(quick, suite):
+                band = truth[(task, sched)]["band"]
+                for seed in seeds:
+                    d = curves[f"{task}|{seed}"][f"probe{k}|{sched}"]["detail"]
+                    if d is None:
+                        continue
+                    cands = d["candidates"]
+                    counts[cands.index(d["chosen"])] += 1
+                    ins = [in_band(c, band) for c in cands]
+                    some += any(ins)
+                    chosen_in += in_band(d["chosen"], band)
+                    scores = [math.inf if v is None else v for v in d["scores"]]
+                    best_in += ins[int(np.argmin(scores))]
+            chosen = " / ".join(map(str, counts))
+            md.append(f"| {k} | {sched} | {chosen} | {some} | {chosen_in} | {best_in} |")
+    text = "\n".join(md) + "\n"
+    print(text)
+    stem = ("finder_probe_choices" + ("_heldout" if suite == "heldout" else "") + ("_quick" if quick else "")
+            + TAG[0])
+    (RESULTS / f"{stem}.md").write_text(text)
 
 
 def report(rows: dict[tuple[str, str], list[dict[str, Any]]],
