@@ -41,6 +41,13 @@ protocol (13 rates x 3 seeds per schedule, 5 finder seeds):
 
 each with SGD (momentum 0.9) and with Adam.  Their table goes to ``finder_quality_heldout.*``.
 
+The probe option (``lrkit.torch.find_lr(..., rule="probe")``) runs through the real glue (a fresh
+model, a shuffled DataLoader, one call per target) with 25-step probes (the library default, row
+``lrkit:probe``) and 100-step probes (``lrkit:probe k=100``), next to lrkit's default rule read off
+the same range test (``...: its own lrkit rate``, the paired baseline); both lengths were fixed on
+the issue tasks before any held-out run. ``finder_probe_choices*.md`` records which candidate the
+probes chose and whether an in-band candidate existed.
+
 Ground truth and training results are cached in ``benchmarks/results/finder_ground_truth.json``
 (keyed by task, schedule, rate and seed), so a re-run only trains what is missing.
 

@@ -564,6 +564,11 @@ def test_no_probe_on_a_result_without_probes_and_probe_round_trips():
     d = json.loads(json.dumps(p.to_dict(), allow_nan=False))
     back = FinderResult.from_dict(d)
     assert back.probe == p.probe and back.suggestion == p.suggestion
+    import matplotlib
+
+    matplotlib.use("Agg")
+    labels = [t.get_text() for t in p.plot().get_legend().get_texts()]
+    assert any(t.startswith("probe: ") for t in labels)
     # no usable curve: no probes, and the probe rule gives lrkit's reason
     flat = find_lr(lambda lr: 1.0, rule="probe", probe_fn=ProbeDigits(), num_steps=20)
     assert flat.probe is None and flat.suggestion is None and "never went" in flat.reason
