@@ -83,9 +83,9 @@ class Warmup(Schedule, name="warmup"):
         if self.steps == 0:
             return self.schedule._eval(t, ops)
         g, a = self.target, self.start
-        u = ops.minimum(ops.maximum(t, 0.0) / self.steps, 1.0)
+        u = ops.clip(t / self.steps, 0.0, 1.0)
         if self.shape == "linear":
-            warm = a + (g - a) * u
+            warm = (g - a) * u if a == 0.0 else a + (g - a) * u
         elif self.shape == "cosine":
             warm = a + (g - a) * 0.5 * (1.0 - ops.cos(math.pi * u))
         else:

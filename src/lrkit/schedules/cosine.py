@@ -70,7 +70,7 @@ class Cosine(Schedule, name="cosine"):
         return self.steps
 
     def _eval(self, t: Any, ops: Any) -> Any:
-        tau = ops.minimum(ops.maximum(t, 0.0), self.steps)
+        tau = ops.clip(t, 0.0, self.steps)
         if self.alpha is not None:  # the TF/Keras/optax arithmetic, term for term
             u = tau / self.steps
             if self.k != 1.0:
@@ -80,15 +80,17 @@ class Cosine(Schedule, name="cosine"):
             # 1/2 (1 + cos(pi u)) = sin^2(pi (1 - u) / 2), with 1 - u = (T - tau) / T formed
             # without cancellation: relative accuracy holds all the way down to the floor
             if self.k != 1.0:
-                rest = (self.steps**self.k - ops.power(tau, self.k)) / self.steps**self.k
+                tk = self.steps**self.k
+                c = ops.sin((tk - ops.power(tau, self.k)) * (0.5 * math.pi / tk))
             else:
-                rest = (self.steps - tau) / self.steps
-            c = ops.sin(0.5 * math.pi * rest)
+                c = ops.sin((self.steps - tau) * (0.5 * math.pi / self.steps))
             c = c * c
         if self.exponent != 1.0:
             c = ops.power(ops.maximum(c, 0.0), self.exponent)
         if self.alpha is not None:
             return self.start * ((1.0 - self.alpha) * c + self.alpha)
+        if self.end == 0.0:
+            return self.start * c
         return self.end + (self.start - self.end) * c
 
 
