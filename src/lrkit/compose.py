@@ -83,13 +83,12 @@ class Warmup(Schedule, name="warmup"):
         if self.steps == 0:
             return self.schedule._eval(t, ops)
         g, a = self.target, self.start
-        u = ops.clip(t / self.steps, 0.0, 1.0)
         if self.shape == "linear":
-            warm = (g - a) * u if a == 0.0 else a + (g - a) * u
+            warm = a + (g - a) * ops.clip(t / self.steps, 0.0, 1.0)
         elif self.shape == "cosine":
-            warm = a + (g - a) * 0.5 * (1.0 - ops.cos(math.pi * u))
+            warm = a + (g - a) * 0.5 * (1.0 - ops.cos(math.pi * ops.clip(t / self.steps, 0.0, 1.0)))
         else:
-            warm = a * ops.power(g / a, u)
+            warm = a * ops.power(g / a, ops.clip(t / self.steps, 0.0, 1.0))
         after = self.schedule._eval(ops.maximum(t - self.steps, 0.0) if self.prefix else t, ops)
         return ops.where(t < self.steps, warm, after)
 

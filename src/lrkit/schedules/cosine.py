@@ -69,29 +69,30 @@ class Cosine(Schedule, name="cosine"):
     def horizon(self) -> float:
         return self.steps
 
-    def _eval(self, t: Any, ops: Any) -> Any:
-        tau = ops.clip(t, 0.0, self.steps)
+    def _shape(self, t: Any, ops: Any) -> Any:
+        """:math:`\\tfrac12(1 + \\cos(\\pi u^k))`, the fraction of the way from the floor to the start.
+
+        Written as one expression so that NumPy can reuse its temporaries in place.
+        """
         if self.alpha is not None:  # the TF/Keras/optax arithmetic, term for term
-            u = tau / self.steps
+            u = ops.clip(t, 0.0, self.steps) / self.steps
             if self.k != 1.0:
                 u = ops.power(u, self.k)
-            c = 0.5 * (1.0 + ops.cos(math.pi * u))
-        else:
-            # 1/2 (1 + cos(pi u)) = sin^2(pi (1 - u) / 2), with 1 - u = (T - tau) / T formed
-            # without cancellation: relative accuracy holds all the way down to the floor
-            if self.k != 1.0:
-                tk = self.steps**self.k
-                c = ops.sin((tk - ops.power(tau, self.k)) * (0.5 * math.pi / tk))
-            else:
-                c = ops.sin((self.steps - tau) * (0.5 * math.pi / self.steps))
-            c = c * c
+            return 0.5 * (1.0 + ops.cos(math.pi * u))
+        # 1/2 (1 + cos(pi u)) = sin^2(pi (1 - u) / 2), with 1 - u = (T - tau) / T formed without
+        # cancellation: relative accuracy holds all the way down to the floor
+        if self.k != 1.0:
+            tk = self.steps**self.k
+            return ops.sin((tk - ops.power(ops.clip(t, 0.0, self.steps), self.k)) * (0.5 * math.pi / tk)) ** 2
+        return ops.sin((self.steps - ops.clip(t, 0.0, self.steps)) * (0.5 * math.pi / self.steps)) ** 2
+
+    def _eval(self, t: Any, ops: Any) -> Any:
+        c = self._shape(t, ops)
         if self.exponent != 1.0:
             c = ops.power(ops.maximum(c, 0.0), self.exponent)
         if self.alpha is not None:
             return self.start * ((1.0 - self.alpha) * c + self.alpha)
-        if self.end == 0.0:
-            return self.start * c
-        return self.end + (self.start - self.end) * c
+        return self.end + (self.start - self.end) * c if self.end else self.start * c
 
 
 def cycle_index(t: Any, ops: Any, period: float, mult: float) -> tuple[Any, Any, Any]:
