@@ -199,3 +199,13 @@ def test_torch_where_of_two_numbers_keeps_float64():
     ops = backend_for(torch.zeros(1))
     out = ops.where(torch.tensor([True, False]), 0.1, 1.0 / 3.0)
     assert out.dtype == torch.float64 and float(out[1]) == 1.0 / 3.0
+
+
+def test_sequence_reports_nested_phase_boundaries():
+    recipe = lrkit.resnet_step_decay(256, 256, 2560, [30, 60], [1, 0.1, 0.01], warmup_epochs=5)
+    assert recipe.phase_boundaries() == (50.0, 300.0, 600.0)
+    rel = lrkit.sequence([lrkit.Constant(1.0), lrkit.Piecewise((1.0, 0.5), (10,))], [100])
+    assert rel.phase_boundaries() == (100.0, 110.0)
+    # an inner boundary beyond its phase's window is not shown
+    cut = lrkit.sequence([lrkit.Piecewise((1.0, 0.5), (150,)), lrkit.Constant(0.1)], [100])
+    assert cut.phase_boundaries() == (100.0,)

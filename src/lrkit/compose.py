@@ -144,7 +144,16 @@ class Sequence(Schedule, name="sequence"):
         return last + self.boundaries[-1] if self.relative and self.boundaries else last
 
     def phase_boundaries(self) -> tuple[float, ...]:
-        return self.boundaries
+        """The sequence's own boundaries and those of its phases, on the global step axis."""
+        out = set(self.boundaries)
+        starts = (0.0,) + self.boundaries
+        ends = self.boundaries + (math.inf,)
+        for phase, lo, hi in zip(self.phases, starts, ends):
+            for b in phase.phase_boundaries():
+                x = b + lo if self.relative else b
+                if lo < x < hi:
+                    out.add(x)
+        return tuple(sorted(out))
 
     def _eval(self, t: Any, ops: Any) -> Any:
         value = self.phases[0]._eval(t, ops)
