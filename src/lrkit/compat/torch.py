@@ -31,7 +31,10 @@ from lrkit.compat._torch_callable import elementwise, require_callable
 from lrkit.schedule import Schedule, duration_field
 from lrkit.schedules._base import owner, set_field
 from lrkit.schedules.cosine import cycle_index
-from lrkit.schedules.cyclic import MomentumOf
+from lrkit.schedules.cyclic import (
+    MomentumOf,
+    _anneal,  # the one-cycle annealing, shared with native OneCycle
+)
 
 if TYPE_CHECKING:
     from lrkit.plateau import Plateau
@@ -357,12 +360,6 @@ class CosineAnnealingWarmRestarts(_TorchSchedule, name="torch.CosineAnnealingWar
 
 
 # -- cyclic ---------------------------------------------------------------------------------
-def _anneal(strategy: str, start: float, end: float, pct: Any, ops: Any) -> Any:
-    if strategy == "cos":
-        return end + (start - end) / 2.0 * (ops.cos(math.pi * pct) + 1.0)
-    return (end - start) * pct + start
-
-
 @dataclass(frozen=True)
 class OneCycleLR(_TorchSchedule, name="torch.OneCycleLR"):
     """``torch.optim.lr_scheduler.OneCycleLR`` (the optimizer's rate is not used: ``lr`` is
