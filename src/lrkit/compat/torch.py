@@ -31,10 +31,7 @@ from lrkit.compat._torch_callable import elementwise, require_callable
 from lrkit.schedule import Schedule, duration_field
 from lrkit.schedules._base import owner, set_field
 from lrkit.schedules.cosine import cycle_index
-from lrkit.schedules.cyclic import (
-    MomentumOf,
-    _anneal,  # the one-cycle annealing, shared with native OneCycle
-)
+from lrkit.schedules.cyclic import MomentumOf, one_cycle_curve, one_cycle_ends
 
 if TYPE_CHECKING:
     from lrkit.plateau import Plateau
@@ -439,10 +436,7 @@ class OneCycleLR(_TorchSchedule, name="torch.OneCycleLR"):
         return int(self.epochs) * int(self.steps_per_epoch)  # type: ignore[arg-type]
 
     def _ends(self) -> tuple[float, ...]:
-        n, p = self.total, self.pct_start
-        if self.three_phase:
-            return (float(p * n) - 1, float(2 * p * n) - 2, float(n - 1))
-        return (float(p * n) - 1, float(n - 1))
+        return one_cycle_ends(float(self.total), self.pct_start, self.three_phase)
 
     @property
     def horizon(self) -> float:
@@ -457,17 +451,9 @@ class OneCycleLR(_TorchSchedule, name="torch.OneCycleLR"):
         return MomentumOf(self) if self.cycle_momentum else None
 
     def _curve(self, t: Any, ops: Any, values: tuple[float, ...]) -> Any:
-        t = ops.minimum(t, float(self.total))
-        ends = self._ends()
-        starts = (0.0,) + ends[:-1]
-        last = len(ends) - 1
-        pct = (t - starts[last]) / (ends[last] - starts[last])
-        out = _anneal(self.anneal_strategy, values[last], values[last + 1], pct, ops)
-        for k in range(last - 1, -1, -1):
-            pct = (t - starts[k]) / (ends[k] - starts[k])
-            out = ops.where(t <= ends[k],
-                            _anneal(self.anneal_strategy, values[k], values[k + 1], pct, ops), out)
-        return out
+        # torch evaluates the last phase once more at t = total_steps (then raises): clip there
+        return one_cycle_curve(ops.minimum(t, float(self.total)), ops, self._ends(), values,
+                               self.anneal_strategy, hold_last=False)
 
     def _eval(self, t: Any, ops: Any) -> Any:
         initial = self.max_lr / self.div_factor

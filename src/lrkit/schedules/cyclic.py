@@ -91,6 +91,32 @@ def _anneal(kind: str, a: float, b: float, pct: Any, ops: Any) -> Any:
     return (b - a) * pct + a
 
 
+def one_cycle_ends(total: float, pct_start: float, three_phase: bool) -> tuple[float, ...]:
+    """Torch's phase ends: :math:`(\\rho T - 1, T - 1)` or :math:`(\\rho T - 1, 2\\rho T - 2, T - 1)`."""
+    if three_phase:
+        return (pct_start * total - 1.0, 2.0 * pct_start * total - 2.0, total - 1.0)
+    return (pct_start * total - 1.0, total - 1.0)
+
+
+def one_cycle_curve(t: Any, ops: Any, ends: tuple[float, ...], values: tuple[float, ...], anneal: str,
+                    *, hold_last: bool = True) -> Any:
+    """Anneal from ``values[k]`` to ``values[k + 1]`` in phase ``k`` (ending at ``ends[k]``).
+
+    ``hold_last`` holds the final value past the last phase; without it the last phase's formula
+    is used as is (torch extrapolates it at ``t = total_steps``; callers clip ``t``).
+    """
+    starts = (0.0,) + ends[:-1]
+    last = len(ends) - 1
+    pct = (t - starts[last]) / (ends[last] - starts[last])
+    if hold_last:
+        pct = ops.minimum(pct, 1.0)
+    out = _anneal(anneal, values[last], values[last + 1], pct, ops)
+    for k in range(last - 1, -1, -1):
+        pct = (t - starts[k]) / (ends[k] - starts[k])
+        out = ops.where(t <= ends[k], _anneal(anneal, values[k], values[k + 1], pct, ops), out)
+    return out
+
+
 @dataclass(frozen=True)
 class OneCycle(Schedule, name="one_cycle"):
     """The one-cycle policy (torch's ``OneCycleLR`` conventions).
@@ -151,10 +177,7 @@ class OneCycle(Schedule, name="one_cycle"):
             prev = e
 
     def _ends(self) -> tuple[float, ...]:
-        t, p = self.total_steps, self.pct_start
-        if self.three_phase:
-            return (p * t - 1.0, 2.0 * p * t - 2.0, t - 1.0)
-        return (p * t - 1.0, t - 1.0)
+        return one_cycle_ends(self.total_steps, self.pct_start, self.three_phase)
 
     def phase_boundaries(self) -> tuple[float, ...]:
         return self._ends()[:-1]
@@ -177,16 +200,7 @@ class OneCycle(Schedule, name="one_cycle"):
         return MomentumOf(self)
 
     def _curve(self, t: Any, ops: Any, values: tuple[float, ...]) -> Any:
-        ends = self._ends()
-        starts = (0.0,) + ends[:-1]
-        last = len(ends) - 1
-        pct = ops.minimum((t - starts[last]) / (ends[last] - starts[last]), 1.0)
-        out = _anneal(self.anneal, values[last], values[last + 1], pct, ops)
-        for k in range(last - 1, -1, -1):
-            pct = (t - starts[k]) / (ends[k] - starts[k])
-            out = ops.where(t <= ends[k], _anneal(self.anneal, values[k], values[k + 1], pct, ops),
-                            out)
-        return out
+        return one_cycle_curve(t, ops, self._ends(), values, self.anneal)
 
     def _eval(self, t: Any, ops: Any) -> Any:
         if self.three_phase:
