@@ -10,6 +10,8 @@ from typing import Any
 
 import griffe
 
+from lrkit._rst import blocks
+
 _ROLE_MATH = re.compile(r":math:`([^`]*)`")
 _ROLE_REF = re.compile(r":(?:class|func|meth|data|attr|mod|obj|exc):`~?([^`]*)`")
 
@@ -17,23 +19,10 @@ _ROLE_REF = re.compile(r":(?:class|func|meth|data|attr|mod|obj|exc):`~?([^`]*)`"
 def rst_to_markdown(text: str) -> str:
     """Convert the reStructuredText constructs lrkit's docstrings use."""
     out: list[str] = []
-    lines = text.splitlines()
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        m = re.match(r"^(\s*)\.\. math::\s*(.*)$", line)
-        if not m:
-            out.append(line)
-            i += 1
+    for kind, pad, body in blocks(text):
+        if kind == "text":
+            out.extend(body)
             continue
-        indent = len(m.group(1))
-        body = [m.group(2).strip()] if m.group(2).strip() else []
-        i += 1
-        while i < len(lines) and (not lines[i].strip() or len(lines[i]) - len(lines[i].lstrip()) > indent):
-            if lines[i].strip():
-                body.append(lines[i].strip())
-            i += 1
-        pad = " " * indent
         math = "\n".join(body)
         if "&" in math and not math.lstrip().startswith("\\begin"):
             math = "\\begin{aligned}\n" + math + "\n\\end{aligned}"

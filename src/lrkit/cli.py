@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from lrkit._registry import lookup, names
+from lrkit._rst import blocks
 from lrkit.config import from_config, load_config
 from lrkit.schedule import Schedule
 from lrkit.units import Budget
@@ -473,24 +474,11 @@ def _split_doc(doc: str) -> tuple[list[str], list[str]]:
     """(prose lines, formula lines) of an RST docstring."""
     prose: list[str] = []
     formulas: list[str] = []
-    lines = doc.splitlines()
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        m = re.match(r"^(\s*)\.\. math::\s*(.*)$", line)
-        if not m:
-            prose.append(line)
-            i += 1
-            continue
-        indent = len(m.group(1))
-        if m.group(2).strip():
-            formulas.append(m.group(2).strip())
-        i += 1
-        while i < len(lines) and (not lines[i].strip() or len(lines[i]) - len(lines[i].lstrip()) > indent):
-            if lines[i].strip():
-                formulas.append(lines[i].strip())
-            i += 1
-        formulas.append("")
+    for kind, _, body in blocks(doc):
+        if kind == "text":
+            prose.extend(body)
+        else:
+            formulas.extend(body + [""])
     return prose, formulas
 
 
