@@ -17,6 +17,7 @@ OPTIONAL_PAGES = [
     ("Per-layer rates and transfer learning", "transfer.md"),
     ("Dialects: TensorFlow, Keras, optax, DeepSpeed", "compat-tf-keras-optax-deepspeed.md"),
     ("Dialects: torch, Hugging Face, timm", "compat-torch-hf-timm.md"),
+    ("Keras 3, JAX/optax and TensorFlow", "frameworks.md"),
 ]
 
 
