@@ -17,16 +17,13 @@ from hypothesis import strategies as st
 
 import lrkit
 from lrkit.compat import torch as C
+from tests.compat import _golden
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location("_gen_torch_hf_timm",
-                                                  GOLDEN / "generate_torch_hf_timm.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return _golden.generator("torch")
 
 
 GEN = _generator()
@@ -38,9 +35,7 @@ def _scalar(s, n):
     return np.array([s(t) for t in range(n)])
 
 
-def _assert_rel(ours, ref, rtol=RTOL, atol=0.0):
-    np.testing.assert_allclose(np.asarray(ours, dtype=np.float64), np.asarray(ref), rtol=rtol,
-                               atol=atol)
+_assert_rel = _golden.assert_rel
 
 
 # -- golden -------------------------------------------------------------------------------------
@@ -56,15 +51,12 @@ def test_golden_values(case):
         _assert_rel(s.momentum.curve(len(ref)), case["momentum"])
 
 
-FAR = [(c, t, v) for c in CASES for t, v in c.get("far", {}).items() if t != "raises"]
+FAR = _golden.far_points(CASES)
 
 
 @pytest.mark.parametrize("case, t, value", FAR, ids=[f"{c['name']}@{t}" for c, t, _ in FAR])
 def test_golden_far_past_the_end(case, t, value):
-    s = lrkit.from_config(case["config"])
-    # (atol: torch's repeated products reach subnormals where the closed form underflows to 0)
-    _assert_rel(s(int(t)), value, atol=1e-300, rtol=RTOL)
-    _assert_rel(s(np.array([0, int(t)]))[1], value, atol=1e-300, rtol=RTOL)
+    _golden.assert_far(case, t, value)
 
 
 def test_cyclic_triangular2_stays_finite_where_torch_overflows():

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 import lrkit
 from lrkit.compat import transformers as H
+from tests.compat import _golden
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden"
 CASES = json.loads((GOLDEN / "hf_schedulers.json").read_text())["cases"]
@@ -21,16 +22,10 @@ RTOL = 1e-12  # transformers' lambdas compute in Python floats (float64)
 
 
 def _generator():
-    spec = importlib.util.spec_from_file_location("_gen_torch_hf_timm_hf",
-                                                  GOLDEN / "generate_torch_hf_timm.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return _golden.generator("hf")
 
 
-def _assert_rel(ours, ref, rtol=RTOL, atol=0.0):
-    np.testing.assert_allclose(np.asarray(ours, dtype=np.float64), np.asarray(ref), rtol=rtol,
-                               atol=atol)
+_assert_rel = _golden.assert_rel
 
 
 def _via_get_scheduler(cfg):
@@ -50,15 +45,12 @@ def test_golden_values(case):
         _assert_rel(s.curve(len(ref)), ref)
 
 
-FAR = [(c, t, v) for c in CASES for t, v in c.get("far", {}).items() if t != "raises"]
+FAR = _golden.far_points(CASES)
 
 
 @pytest.mark.parametrize("case, t, value", FAR, ids=[f"{c['name']}@{t}" for c, t, _ in FAR])
 def test_golden_far_past_the_end(case, t, value):
-    s = lrkit.from_config(case["config"])
-    # (atol: torch's repeated products reach subnormals where the closed form underflows to 0)
-    _assert_rel(s(int(t)), value, atol=1e-300, rtol=RTOL)
-    _assert_rel(s(np.array([0, int(t)]))[1], value, atol=1e-300, rtol=RTOL)
+    _golden.assert_far(case, t, value)
 
 
 def test_golden_covers_every_schedule_type():
