@@ -296,6 +296,17 @@ def warmup_exponential_decay_schedule(init_value: float, peak_value: float, warm
     return _warmup_then(a, peak, warm, decay)
 
 
+def _onecycle_args(o: str, transition_steps: Any, peak_value: Any, div_factor: Any,
+                   final_div_factor: Any, pct_start: Any) -> tuple[float, float, float, float, float]:
+    """The arguments both optax one-cycle schedules check, checked once."""
+    steps = _check.number("transition_steps", transition_steps, o)
+    if steps <= 0:
+        raise ValueError(f"{o}: transition_steps must be > 0, got {transition_steps!r}")
+    return (steps, _value(o, "peak_value", peak_value), _check.positive("div_factor", div_factor, o),
+            _check.positive("final_div_factor", final_div_factor, o),
+            _check.number("pct_start", pct_start, o))
+
+
 def linear_onecycle_schedule(transition_steps: int, peak_value: float, pct_start: float = 0.3,
                              pct_final: float = 0.85, div_factor: float = 25.0,
                              final_div_factor: float = 1e4) -> Schedule:
@@ -307,13 +318,8 @@ def linear_onecycle_schedule(transition_steps: int, peak_value: float, pct_start
     :math:`D` = ``final_div_factor``.
     """
     o = "optax.linear_onecycle_schedule"
-    steps = _check.number("transition_steps", transition_steps, o)
-    if steps <= 0:
-        raise ValueError(f"{o}: transition_steps must be > 0, got {transition_steps!r}")
-    peak = _value(o, "peak_value", peak_value)
-    d = _check.positive("div_factor", div_factor, o)
-    fd = _check.positive("final_div_factor", final_div_factor, o)
-    ps = _check.number("pct_start", pct_start, o)
+    steps, peak, d, fd, ps = _onecycle_args(o, transition_steps, peak_value, div_factor,
+                                            final_div_factor, pct_start)
     pf = _check.number("pct_final", pct_final, o)
     # the same dict optax builds (a later key overwrites an equal earlier one)
     table = {int(ps * steps): d, int(pf * steps): 1.0 / d, steps: 1.0 / fd}
@@ -327,13 +333,8 @@ def cosine_onecycle_schedule(transition_steps: int, peak_value: float, pct_start
     (a :func:`piecewise_interpolate_schedule`). Legend as in :func:`linear_onecycle_schedule`.
     """
     o = "optax.cosine_onecycle_schedule"
-    steps = _check.number("transition_steps", transition_steps, o)
-    if steps <= 0:
-        raise ValueError(f"{o}: transition_steps must be > 0, got {transition_steps!r}")
-    peak = _value(o, "peak_value", peak_value)
-    d = _check.positive("div_factor", div_factor, o)
-    fd = _check.positive("final_div_factor", final_div_factor, o)
-    ps = _check.number("pct_start", pct_start, o)
+    steps, peak, d, fd, ps = _onecycle_args(o, transition_steps, peak_value, div_factor,
+                                            final_div_factor, pct_start)
     table = {int(ps * steps): d, int(steps): 1.0 / (d * fd)}
     return piecewise_interpolate_schedule("cosine", peak / d, table)
 
