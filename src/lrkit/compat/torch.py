@@ -31,7 +31,7 @@ from lrkit.compat._torch_callable import elementwise, require_callable
 from lrkit.schedule import Schedule, duration_field
 from lrkit.schedules._base import owner, set_field
 from lrkit.schedules.cosine import cycle_index
-from lrkit.schedules.cyclic import MomentumOf, one_cycle_curve, one_cycle_ends
+from lrkit.schedules.cyclic import MomentumOf, one_cycle_curve, one_cycle_ends, triangle
 
 if TYPE_CHECKING:
     from lrkit.plateau import Plateau
@@ -537,16 +537,7 @@ class CyclicLR(_TorchSchedule, name="torch.CyclicLR"):
         return MomentumOf(self) if self.cycle_momentum else None
 
     def _shape(self, t: Any, ops: Any) -> Any:
-        up = float(self.step_size_up)
-        down = float(self.step_size_down) if self.step_size_down is not None else up
-        total = up + down
-        ratio = up / total
-        cycle = ops.floor(1.0 + t / total)
-        x = 1.0 + t / total - cycle
-        if ratio == 1.0:
-            h = x / ratio
-        else:
-            h = ops.where(x <= ratio, x / ratio, (x - 1.0) / (ratio - 1.0))
+        cycle, h = triangle(t, ops, self.step_size_up, self.step_size_down)
         if self.scale_fn is not None:
             arg = cycle if self.scale_mode == "cycle" else t
             g = elementwise(self.scale_fn, arg, ops, "scale_fn")

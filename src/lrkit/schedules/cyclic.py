@@ -17,6 +17,19 @@ CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
 ANNEAL = ("cos", "linear")
 
 
+def triangle(t: Any, ops: Any, up: float, down: float | None) -> tuple[Any, Any]:
+    """Torch ``CyclicLR``'s cycle number :math:`c = \\lfloor 1 + t/C \\rfloor` and triangle
+    :math:`h \\in [0, 1]` (rising over ``up`` steps, falling over ``down``, default ``up``)."""
+    up = float(up)
+    total = up + (float(down) if down is not None else up)
+    ratio = up / total
+    cycle = ops.floor(1.0 + t / total)
+    x = 1.0 + t / total - cycle
+    if ratio == 1.0:  # no down phase: the ramp restarts at every cycle
+        return cycle, x / ratio
+    return cycle, ops.where(x <= ratio, x / ratio, (x - 1.0) / (ratio - 1.0))
+
+
 @dataclass(frozen=True)
 class Cyclic(Schedule, name="cyclic"):
     """Cyclical learning rate between ``base`` and ``peak`` (torch's ``CyclicLR``).
@@ -62,16 +75,7 @@ class Cyclic(Schedule, name="cyclic"):
         return MomentumOf(self)
 
     def _shape(self, t: Any, ops: Any) -> Any:
-        up = self.step_size_up
-        down = self.step_size_down if self.step_size_down is not None else up
-        total = up + down
-        ratio = up / total
-        cycle = ops.floor(1.0 + t / total)
-        x = 1.0 + t / total - cycle
-        if ratio == 1.0:  # no down phase: the ramp restarts at every cycle
-            h = x / ratio
-        else:
-            h = ops.where(x <= ratio, x / ratio, (x - 1.0) / (ratio - 1.0))
+        cycle, h = triangle(t, ops, self.step_size_up, self.step_size_down)
         if self.mode == "triangular2":
             h = h / ops.power(2.0, cycle - 1.0)
         elif self.mode == "exp_range":
