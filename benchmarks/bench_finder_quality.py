@@ -509,6 +509,9 @@ def collect_suggestions(task: str, seed: int, curves: dict[str, Any]) -> dict[st
             "torch_lr_finder": torch_lr_finder_suggestion(task, seed),
         }
     c = curves[k]
+    if "lrkit_settled" not in c:  # what find_lr(target="constant") runs: the test + the settled sweep
+        c["lrkit_settled"] = lrkit_curve(task, seed, target="constant").to_dict()
+        c["lrkit_x3_settled"] = lrkit_curve(task, seed, target="constant", repeats=3).to_dict()
     if "lightning" not in c:  # Lightning's defaults: 1e-8..1, EMA 0.98 debiased, stop at 4x best
         c["lightning"] = lrkit_curve(task, seed, start=1e-8, end=1.0, spike=1e12).to_dict()
     ours = FinderResult.from_dict(c["lrkit"])
@@ -525,9 +528,19 @@ def collect_suggestions(task: str, seed: int, curves: dict[str, Any]) -> dict[st
                 res[sched] = None
         out[name] = res
 
-    for rule in ("lrkit", "minimum", "steepest", "valley"):
+    settled = FinderResult.from_dict(c["lrkit_settled"])
+    settled3 = FinderResult.from_dict(c["lrkit_x3_settled"])
+    # lrkit's default: the test alone for a one-cycle peak, the test + settled sweep for a constant
+    # rate (find_lr(target="constant")), each costing what it ran
+    both("lrkit:lrkit", lambda sc: (settled if sc == "constant" else ours).suggest("lrkit", target=sc))
+    both("lrkit:lrkit repeats=3",
+         lambda sc: (settled3 if sc == "constant" else ours3).suggest("lrkit", target=sc))
+    for name, r in (("lrkit:lrkit", settled), ("lrkit:lrkit repeats=3", settled3)):
+        STEPS_USED[(name, "constant", task, seed)] = sum(
+            len(x.lrs) + (x.settled.steps_run if x.settled else 0) for x in (r.runs or (r,)))
+    both("lrkit:lrkit, no settled sweep", lambda sc: ours.suggest("lrkit", target=sc))
+    for rule in ("minimum", "steepest", "valley"):
         both(f"lrkit:{rule}", lambda sc, rule=rule: ours.suggest(rule, target=sc))
-    both("lrkit:lrkit repeats=3", lambda sc: ours3.suggest("lrkit", target=sc))
     both("rejected: drop-relative edge", lambda sc: candidate_edge(ours, sc))
     lrs, losses = fastai_trim(fa)
     both("fastai minimum*", lambda sc: fastai_minimum(lrs, losses))

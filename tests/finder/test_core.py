@@ -494,7 +494,8 @@ def test_probe_without_probe_fn_resets_before_each_probe():
         model.w[:] = 0.0
         model.b[:] = 0.0
 
-    r = find_lr(model, start=1e-4, end=1e4, rule="probe", target="constant", reset=reset, probe_steps=6)
+    r = find_lr(model, start=1e-4, end=1e4, rule="probe", target="constant", reset=reset, probe_steps=6,
+                settle=False)
     assert len(resets) == len(r.probe.candidates) >= 2
     assert model.calls == len(r.lrs) + 6 * len(r.probe.candidates)
     assert r.suggestion in r.probe.candidates

@@ -524,3 +524,27 @@ def test_probe_restores_after_an_exception_in_a_probe():
                 start=1e-6, end=1.0)
     assert len(calls) > 105
     assert_same(before, state(model, opt))
+
+
+# ----------------------------------------------------------------------------- settled sweep
+@pytest.mark.parametrize("opt_name", ["sgd", "adam"])
+def test_constant_target_settles_from_the_snapshot_and_restores_bitwise(opt_name):
+    model = net(seed=3)
+    opt = (torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9) if opt_name == "sgd"
+           else torch.optim.Adam(model.parameters(), lr=1e-3))
+    data = loader(seed=2)
+    pretrain(model, opt, data)
+    before = state(model, opt)
+    r = find_lr(model, opt, data, loss_fn, target="constant", progress=False)
+    assert_same(before, state(model, opt))
+    st = r.settled
+    assert st is not None and st.steps_run > 100
+    # the settled phase started from the snapshot: its first loss is the pretrained model's loss,
+    # well below the loss at the end of the first test (which broke down)
+    assert st.settle_losses[0] < 2 * r.losses[0]
+    assert np.isfinite(st.settle_losses).all()
+    assert r.suggestion is not None and r.suggestion <= st.edge / 2
+    # the one-cycle target alone does not pay for the settled sweep
+    r1 = find_lr(model, opt, data, loss_fn, progress=False)
+    assert r1.settled is None
+    assert_same(before, state(model, opt))

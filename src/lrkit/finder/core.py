@@ -20,7 +20,7 @@ __all__ = ["find_lr", "check_options"]
 
 def check_options(*, start: Any, end: Any, num_steps: Any, mode: Any, smoothing: Any, diverge: Any,
                   spike: Any, repeats: Any, rule: Any, target: Any,
-                  probe_steps: Any = PROBE_STEPS) -> dict[str, Any]:
+                  probe_steps: Any = PROBE_STEPS, settle: Any = None) -> dict[str, Any]:
     """Validate every option of :func:`find_lr` (also used by the framework glue before it
     touches the model)."""
     start, end, num_steps, mode = check_sweep(start, end, num_steps, mode)
@@ -35,9 +35,12 @@ def check_options(*, start: Any, end: Any, num_steps: Any, mode: Any, smoothing:
     rule = _check.choice("rule", rule, RULE_NAMES, OWNER)
     target = _check.choice("target", target, TARGETS, OWNER)
     probe_steps = _check.integer("probe_steps", probe_steps, OWNER, minimum=2)
+    if settle is not None and not isinstance(settle, bool):
+        raise TypeError(f"{OWNER}: settle must be True, False or None (run it for target='constant'), "
+                        f"got {settle!r}")
     return dict(start=start, end=end, num_steps=num_steps, mode=mode, smoothing=smoothing,
                 diverge=diverge, spike=spike, repeats=repeats, rule=rule, target=target,
-                probe_steps=probe_steps)
+                probe_steps=probe_steps, settle=settle)
 
 
 def find_lr(step_fn: Callable[[float], Any], *, start: float = 1e-7, end: float = 10.0,
@@ -46,7 +49,7 @@ def find_lr(step_fn: Callable[[float], Any], *, start: float = 1e-7, end: float 
             reset: Callable[[], Any] | None = None, rule: str = "lrkit", target: str = "one_cycle",
             probe_steps: int = PROBE_STEPS,
             probe_fn: Callable[[np.ndarray], Sequence[Any]] | None = None,
-            progress: bool = False) -> FinderResult:
+            settle: bool | None = None, progress: bool = False) -> FinderResult:
     r"""Run a learning-rate range test and suggest a rate.
 
     ``step_fn(lr)`` trains **one** step at rate ``lr`` and returns that step's loss (a number,
@@ -82,6 +85,13 @@ def find_lr(step_fn: Callable[[float], Any], *, start: float = 1e-7, end: float 
         probe_fn: ``probe_fn(rates) -> losses`` trains from the initial state at the given
             per-step rates and returns the per-step losses (it may stop early at a non-finite
             loss). Without it, ``rule="probe"`` uses ``reset()`` followed by ``step_fn``.
+        settle: run the settled sweep after the range test (:mod:`lrkit.finder.settle`):
+            ``reset()``, then :data:`~lrkit.finder.settle.SETTLE_STEPS` steps at a twentieth of
+            the breakdown edge and a second sweep of
+            :data:`~lrkit.finder.settle.SWEEP_STEPS` steps, 160 steps more in all -- lrkit's
+            constant-rate suggestion reads it. ``None`` (the default) runs it when
+            ``target="constant"`` and ``reset`` is given; without it the constant-rate
+            suggestion falls back to the breakdown edge / 20. ``True`` needs ``reset``.
         progress: show a progress bar (tqdm, when installed).
 
     Returns:
@@ -99,12 +109,18 @@ def find_lr(step_fn: Callable[[float], Any], *, start: float = 1e-7, end: float 
         raise TypeError(f"{OWNER}: step_fn must be callable (lr -> loss), got {step_fn!r}")
     opts = check_options(start=start, end=end, num_steps=num_steps, mode=mode, smoothing=smoothing,
                          diverge=diverge, spike=spike, repeats=repeats, rule=rule, target=target,
-                         probe_steps=probe_steps)
+                         probe_steps=probe_steps, settle=settle)
     if probe_fn is not None and not callable(probe_fn):
         raise TypeError(f"{OWNER}: probe_fn must be callable (rates -> losses) or None, got {probe_fn!r}")
     if opts["rule"] == "probe" and probe_fn is None and not callable(reset):
         raise TypeError(f"{OWNER}: rule='probe' needs probe_fn (rates -> losses from the initial state) "
                         f"or reset, a callable that restores the model before each probe, got {reset!r}")
+    settle_on = opts["settle"]
+    if settle_on and not callable(reset):
+        raise TypeError(f"{OWNER}: settle=True needs reset, a callable that restores the model "
+                        f"before the settled sweep, got {reset!r}")
+    if settle_on is None:
+        settle_on = opts["target"] == "constant" and callable(reset)
     if opts["repeats"] > 1 and not callable(reset):
         raise TypeError(f"{OWNER}: repeats={opts['repeats']} needs reset, a callable that restores "
                         f"the model between runs, got {reset!r}")
@@ -115,13 +131,32 @@ def find_lr(step_fn: Callable[[float], Any], *, start: float = 1e-7, end: float 
             reset()
         sweep = run_sweep(step_fn, planned, beta=opts["smoothing"], diverge=opts["diverge"],
                           spike=opts["spike"], progress=progress)
-        results.append(FinderResult(sweep.lrs, sweep.losses, sweep.smoothed, sweep.usable,
-                                    sweep.stop_reason, opts["rule"], opts["target"]))
+        run = FinderResult(sweep.lrs, sweep.losses, sweep.smoothed, sweep.usable,
+                           sweep.stop_reason, opts["rule"], opts["target"])
+        if settle_on:
+            run = _settle(run, step_fn, reset)  # type: ignore[arg-type]
+        results.append(run)
     result = results[0] if len(results) == 1 else combine(results)
     if opts["rule"] == "probe":
         result = _probe(result, probe_fn or default_probe_fn(step_fn, reset),  # type: ignore[arg-type]
                         opts["target"], opts["probe_steps"])
     return result
+
+
+def _settle(result: FinderResult, step_fn: Callable[[float], Any],
+            reset: Callable[[], Any]) -> FinderResult:
+    """Reset the model and run the settled sweep from the range test's breakdown edge (nothing
+    when the test has no analysis window: there is no suggestion to refine)."""
+    from lrkit.finder.rules import NoSuggestion, breakdown_edge, window
+    from lrkit.finder.settle import reference_loss, run_settled
+
+    try:
+        w = window(result.lrs, result.losses, result.smoothed, result.usable)
+    except NoSuggestion:
+        return result
+    reset()
+    settled = run_settled(step_fn, breakdown_edge(w), reference_loss(result.losses))
+    return replace(result, settled=settled)
 
 
 def _probe(result: FinderResult, probe_fn: Callable[[np.ndarray], Sequence[Any]], target: str,

@@ -11,6 +11,7 @@ import numpy as np
 from lrkit import _check
 from lrkit.finder.probe import Probe
 from lrkit.finder.rules import RULE_NAMES, RULES, TARGETS, NoSuggestion, log_median, window
+from lrkit.finder.settle import Settled
 
 __all__ = ["FinderResult", "SCHEDULE_KINDS"]
 
@@ -34,6 +35,9 @@ class FinderResult:
             (none when at most half of the runs have one).
         probe: for a test run with ``rule="probe"``, the candidates, their probe losses and
             scores, and the chosen rate (:class:`lrkit.finder.probe.Probe`); ``None`` otherwise.
+        settled: for a test that ran the settled sweep (``find_lr(target="constant")``), the
+            second sweep on a trained model that lrkit's constant-rate suggestion reads
+            (:class:`lrkit.finder.settle.Settled`); ``None`` otherwise.
     """
 
     lrs: np.ndarray
@@ -45,6 +49,7 @@ class FinderResult:
     target: str = "one_cycle"
     runs: tuple[FinderResult, ...] = field(default=())
     probe: Probe | None = None
+    settled: Settled | None = None
 
     # -- suggestions -------------------------------------------------------------------
     def suggest(self, rule: str | None = None, *, target: str | None = None) -> float:
@@ -81,6 +86,8 @@ class FinderResult:
                                    "points to suggest a rate")
             return log_median(values)
         w = window(self.lrs, self.losses, self.smoothed, self.usable)
+        if rule == "lrkit":
+            return RULES[rule](w, target, self.settled)
         return RULES[rule](w, target)
 
     @property
@@ -162,6 +169,7 @@ class FinderResult:
             "suggestions": {t: self.suggestions(t) for t in TARGETS},
             "runs": [r.to_dict() for r in self.runs],
             "probe": None if self.probe is None else self.probe.to_dict(),
+            "settled": None if self.settled is None else self.settled.to_dict(),
         }
 
     @classmethod
@@ -173,7 +181,8 @@ class FinderResult:
         return cls(arr(d["lrs"]), arr(d["losses"]), arr(d["smoothed"]), int(d["usable"]),
                    str(d["stop_reason"]), d.get("rule", "lrkit"), d.get("target", "one_cycle"),
                    tuple(cls.from_dict(r) for r in d.get("runs", ())),
-                   None if d.get("probe") is None else Probe.from_dict(d["probe"]))
+                   None if d.get("probe") is None else Probe.from_dict(d["probe"]),
+                   None if d.get("settled") is None else Settled.from_dict(d["settled"]))
 
     def plot(self, ax: Any = None, *, rules: tuple[str, ...] | None = None, raw: bool = True) -> Any:
         """Plot loss against rate (log axis) with each rule's suggestion marked; returns the

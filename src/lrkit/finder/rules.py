@@ -17,8 +17,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from lrkit.finder._smooth import centered
+from lrkit.finder.settle import Settled
 
-__all__ = ["NoSuggestion", "Window", "window", "RULES", "RULE_NAMES", "TARGETS", "MIN_POINTS", "RISE"]
+__all__ = ["NoSuggestion", "Window", "window", "breakdown_edge", "RULES", "RULE_NAMES", "TARGETS",
+           "MIN_POINTS", "RISE"]
 
 MIN_POINTS = 10
 MIN_DROP = 0.01  # the smoothed loss must fall at least this fraction below its first value
@@ -143,7 +145,14 @@ def rise_point(lrs: np.ndarray, losses: np.ndarray, factor: float) -> float:
     return float(np.exp(np.log(lrs[i - 1]) + u * (np.log(lrs[i]) - np.log(lrs[i - 1]))))
 
 
-def edge(w: Window, target: str) -> float:
+def breakdown_edge(w: Window) -> float:
+    r"""The breakdown edge :math:`\eta_e = \sqrt{\eta_{1.2}\,\eta_{1.5}}` of :func:`edge`: where the
+    centred raw loss first rises 20% and 50% above its running minimum (geometric mean)."""
+    rises = [rise_point(w.usable_lrs, w.usable_losses, f) for f in EDGE_RISES]
+    return float(np.exp(np.mean(np.log(rises))))
+
+
+def edge(w: Window, target: str, settled: Settled | None = None) -> float:
     r"""lrkit's default rule: back off from the *breakdown edge* by a factor that depends on the
     schedule the rate is for.
 
@@ -153,29 +162,39 @@ def edge(w: Window, target: str) -> float:
     running minimum -- where training starts to break down. The edge is their geometric mean:
 
     .. math:: \eta_e = \sqrt{\eta_{1.2}\,\eta_{1.5}}, \qquad
-              \eta = \min\!\left(\frac{\eta_e}{d_{\text{target}}},\ \eta_{i^*-1}\right)
+              \eta_{\text{one\_cycle}} = \min\!\left(\frac{\eta_e}{10},\ \eta_{i^*-1}\right)
 
-    with :math:`d_{\text{one\_cycle}} = 10` (the peak of a schedule that warms up to it and
-    anneals away) and :math:`d_{\text{constant}} = 20` (a rate held for the whole run);
-    :math:`i^*` is the minimum of the smoothed loss, so the rule never suggests at or past it.
-    A rise is searched in every usable point, so it always comes before a spike's recovery.
-    When :math:`\eta` would fall below the first rate of the test there is no suggestion
+    (the peak of a schedule that warms up to it and anneals away); :math:`i^*` is the minimum of
+    the smoothed loss, so the rule never suggests at or past it. A rise is searched in every
+    usable point, so it always comes before a spike's recovery.
+
+    For a rate held the whole run (``target="constant"``) the first test's edge is not enough:
+    how far a network trained during the test decides how much rate it sustains later. When the
+    test ran the settled sweep (:mod:`lrkit.finder.settle`, ``find_lr(target="constant")``) the
+    rate is :math:`\min(\eta_t/12,\ \eta_e/2,\ \eta_{i^*-1})`, :math:`\eta_t` the edge of the
+    trained model; without it, the fallback is :math:`\min(\eta_e/20,\ \eta_{i^*-1})`, which is
+    in the best band far less often (docs/finder.md).
+    When the rate would fall below the first rate of the test there is no suggestion
     (:class:`NoSuggestion`: start the test lower).
-    The two divisors and the rise factors were chosen on the six issue-5 tasks
-    (``benchmarks/bench_finder_quality.py``); on held-out tasks (``--suite heldout``) the rule is
-    in the best band far less often -- see ``docs/finder.md`` before relying on the divisors.
+    The constants were chosen on the six issue-5 tasks (``benchmarks/bench_finder_quality.py``);
+    see ``docs/finder.md`` for how they fare on held-out tasks.
     """
-    rises = [rise_point(w.usable_lrs, w.usable_losses, f) for f in EDGE_RISES]
-    eta_e = float(np.exp(np.mean(np.log(rises))))
-    eta = min(eta_e / EDGE_DIVISOR[target], float(w.lrs[w.argmin - 1]))
+    eta_e = breakdown_edge(w)
+    cap = float(w.lrs[w.argmin - 1])
+    if target == "constant" and settled is not None:
+        eta = settled.constant(cap)
+        divisor = eta_e / eta
+    else:
+        divisor = EDGE_DIVISOR[target]
+        eta = min(eta_e / divisor, cap)
     if eta < w.lrs[0]:
         raise NoSuggestion(
-            f"the loss started to break down at {eta_e:.3g}, less than {EDGE_DIVISOR[target]:g}x the "
+            f"the loss started to break down at {eta_e:.3g}, less than {divisor:.3g}x the "
             f"first rate of the test ({w.lrs[0]:.3g}): start the test at a lower rate")
     return eta
 
 
-RULES: dict[str, Callable[[Window, str], float]] = {
+RULES: dict[str, Callable[..., float]] = {
     "lrkit": edge,
     "minimum": minimum,
     "steepest": steepest,
