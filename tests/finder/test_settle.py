@@ -157,3 +157,31 @@ def test_a_settle_phase_that_diverges_ends_the_sweep():
     assert len(st.settle_losses) == 1 and not st.lrs
     assert st.trained_edge == pytest.approx(st.edge / S.SETTLE_DIVISOR)
     assert r.suggestion == pytest.approx(st.trained_edge / S.CONSTANT_DIVISOR)
+
+
+def test_a_lucky_first_batch_of_the_second_sweep_is_not_a_breakdown():
+    # one very low loss at the start, then a flat noisy level: no rise until the real breakdown
+    lrs = np.geomspace(0.01, 10, 60)
+    rng = np.random.default_rng(1)
+    losses = 0.8 + 0.05 * rng.standard_normal(60)
+    losses[0] = 0.2
+    losses[lrs > 2.0] = 2.5
+    te = S.trained_edge(lrs, losses, loss0=1.4)
+    assert 1.0 < te <= 2.0
+
+
+def test_no_settled_sweep_when_the_first_test_never_broke_down():
+    # a loss that keeps falling to the end of the test: the edge is only the last rate tested
+    n = 60
+    calls = []
+    losses = list(2.0 * np.exp(-np.linspace(0, 3, n)))
+
+    def step(lr):
+        calls.append(lr)
+        return losses[len(calls) - 1] if len(calls) <= n else 0.1
+
+    r = find_lr(step, start=1e-4, end=1.0, num_steps=n, target="constant", reset=lambda: None)
+    assert r.stop_reason == "completed" and r.settled is None and len(calls) == n
+    w = window(r.lrs, r.losses, r.smoothed, r.usable)
+    assert breakdown_edge(w) == pytest.approx(1.0)
+    assert r.suggestion == pytest.approx(min(1.0 / 20, float(w.lrs[w.argmin - 1])))

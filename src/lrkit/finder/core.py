@@ -145,8 +145,9 @@ def find_lr(step_fn: Callable[[float], Any], *, start: float = 1e-7, end: float 
 
 def _settle(result: FinderResult, step_fn: Callable[[float], Any],
             reset: Callable[[], Any]) -> FinderResult:
-    """Reset the model and run the settled sweep from the range test's breakdown edge (nothing
-    when the test has no analysis window: there is no suggestion to refine)."""
+    """Reset the model and run the settled sweep from the range test's breakdown edge -- not when
+    the test has no analysis window (no suggestion to refine) or never broke down (its edge is
+    then only a lower bound: the last rate tested)."""
     from lrkit.finder.rules import NoSuggestion, breakdown_edge, window
     from lrkit.finder.settle import reference_loss, run_settled
 
@@ -154,8 +155,11 @@ def _settle(result: FinderResult, step_fn: Callable[[float], Any],
         w = window(result.lrs, result.losses, result.smoothed, result.usable)
     except NoSuggestion:
         return result
+    edge = breakdown_edge(w)
+    if edge >= w.usable_lrs[-1] * (1.0 - 1e-12):
+        return result
     reset()
-    settled = run_settled(step_fn, breakdown_edge(w), reference_loss(result.losses))
+    settled = run_settled(step_fn, edge, reference_loss(result.losses))
     return replace(result, settled=settled)
 
 

@@ -26,9 +26,15 @@ again on a model that has trained:
    the model has learned, not against its (possibly tiny) current loss.
 
 The constant-rate suggestion is then
-:math:`\min(\eta_t/12,\ \eta_e/2,\ \eta_{i^*-1})` (``CONSTANT_DIVISOR``, ``EDGE_CAP``)
-(:func:`lrkit.finder.rules.edge` for the last term). The constants were chosen on the six
-issue-5 tasks (``benchmarks/bench_finder_quality.py``) and held fixed for the held-out ones.
+:math:`\min(\eta_t/12,\ \eta_e/2,\ \eta_{i^*-1})` (``CONSTANT_DIVISOR``, ``EDGE_CAP``; the last
+term, from :func:`lrkit.finder.rules.edge`, keeps it below the first test's loss minimum). When
+the first test never broke down (no rise before its last rate), its edge is only a lower bound
+and the settled sweep is not run: the constant rate then falls back to :math:`\eta_e/20`.
+
+The constants were chosen on the six issue-5 tasks (``benchmarks/bench_finder_quality.py``). Two
+guards were added after the first held-out run (docs/finder.md): the trained edge is searched only
+where the smoother has its full width, and the sweep is skipped when the first test never broke
+down.
 """
 
 from __future__ import annotations
@@ -78,12 +84,21 @@ def sweep_rates(edge: float) -> np.ndarray:
 
 def trained_edge(lrs: np.ndarray, losses: np.ndarray, loss0: float) -> float:
     r"""The first rate where the centred loss rises ``RISE_FRACTION`` of the drop above its
-    running minimum (see the module docstring); the last rate when it never does."""
+    running minimum (see the module docstring); the last rate when it never does.
+
+    The search, and the running minimum, start where the centred smoother has its full width
+    (``HALF_WIDTH`` decades in): at the very start of the sweep it averages only a few batch
+    losses, and one lucky batch there would set a minimum the rest of the sweep "rises" above.
+    """
     lrs = np.asarray(lrs, dtype=np.float64)
     z = np.asarray(losses, dtype=np.float64)
+    k = 0
     if len(z) >= 3:
         per_decade = (len(lrs) - 1) / max(float(np.log10(lrs[-1] / lrs[0])), 1e-12)
-        z = centered(z, max(1, int(round(HALF_WIDTH * per_decade))))
+        half = max(1, int(round(HALF_WIDTH * per_decade)))
+        z = centered(z, half)
+        k = min(half, len(z) - 2)
+    lrs, z = lrs[k:], z[k:]
     low = np.minimum.accumulate(z)
     thr = low + RISE_FRACTION * np.maximum(loss0 - low, 0.0)
     over = np.nonzero(z > thr)[0]
