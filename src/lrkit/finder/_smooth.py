@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["debiased_ema", "centered"]
+__all__ = ["debiased_ema", "centered", "first_crossing"]
 
 
 def debiased_ema(losses: np.ndarray, beta: float) -> np.ndarray:
@@ -43,3 +43,18 @@ def centered(values: np.ndarray, half_width: int) -> np.ndarray:
         w = (h + 1.0) - np.abs(j - i)
         out[i] = float(np.dot(w, v[j]) / w.sum())
     return out
+
+
+def first_crossing(lrs: np.ndarray, z: np.ndarray, thr: np.ndarray) -> float:
+    r"""The first rate where ``z`` rises above ``thr``, interpolated linearly in :math:`\log\eta`
+    between the two points around the crossing (:math:`\eta_0` when the first point is already
+    above it); the last rate when it never does."""
+    over = np.nonzero(z > thr)[0]
+    if not len(over):
+        return float(lrs[-1])
+    i = int(over[0])
+    if i == 0:
+        return float(lrs[0])
+    a, b = z[i - 1] - thr[i - 1], z[i] - thr[i]
+    u = a / (a - b) if a != b else 1.0
+    return float(np.exp(np.log(lrs[i - 1]) + u * (np.log(lrs[i]) - np.log(lrs[i - 1]))))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lrkit.finder._smooth import centered
+from lrkit.finder._smooth import centered, first_crossing
 from lrkit.finder.settle import Settled
 
 __all__ = ["NoSuggestion", "Window", "window", "breakdown_edge", "RULES", "RULE_NAMES", "TARGETS",
@@ -135,14 +135,7 @@ def rise_point(lrs: np.ndarray, losses: np.ndarray, factor: float) -> float:
     its running minimum, interpolated in :math:`\log\eta` between the two points around the
     crossing; the last rate when it never does."""
     z = centered(losses, _half_width(lrs))
-    thr = factor * np.minimum.accumulate(z)
-    over = np.nonzero(z > thr)[0]
-    if not len(over):
-        return float(lrs[-1])
-    i = int(over[0])
-    a, b = z[i - 1] - thr[i - 1], z[i] - thr[i]
-    u = a / (a - b) if a != b else 1.0
-    return float(np.exp(np.log(lrs[i - 1]) + u * (np.log(lrs[i]) - np.log(lrs[i - 1]))))
+    return first_crossing(lrs, z, factor * np.minimum.accumulate(z))
 
 
 def breakdown_edge(w: Window) -> float:

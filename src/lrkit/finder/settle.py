@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from lrkit.finder._smooth import centered
+from lrkit.finder._smooth import centered, first_crossing
 from lrkit.finder.sweep import loss_value
 
 __all__ = ["Settled", "SETTLE_STEPS", "SETTLE_DIVISOR", "SWEEP_STEPS", "SWEEP_TOP", "RISE_FRACTION",
@@ -100,16 +100,7 @@ def trained_edge(lrs: np.ndarray, losses: np.ndarray, loss0: float) -> float:
         k = min(half, len(z) - 2)
     lrs, z = lrs[k:], z[k:]
     low = np.minimum.accumulate(z)
-    thr = low + RISE_FRACTION * np.maximum(loss0 - low, 0.0)
-    over = np.nonzero(z > thr)[0]
-    if not len(over):
-        return float(lrs[-1])
-    i = int(over[0])
-    if i == 0:
-        return float(lrs[0])
-    a, b = z[i - 1] - thr[i - 1], z[i] - thr[i]
-    u = a / (a - b) if a != b else 1.0
-    return float(np.exp(np.log(lrs[i - 1]) + u * (np.log(lrs[i]) - np.log(lrs[i - 1]))))
+    return first_crossing(lrs, z, low + RISE_FRACTION * np.maximum(loss0 - low, 0.0))
 
 
 @dataclass(frozen=True)
