@@ -72,7 +72,7 @@ def find_lr(step_fn: Callable[[float], Any], *, start: float = 1e-7, end: float 
         repeats: run the whole test this many times and take the median of the suggestions;
             ``reset()`` is called before every run after the first and must put the model back
             where it was (the framework glue does this for you).
-        rule, target: the defaults of ``result.suggestion`` / ``result.suggest()``.
+        rule: the default rule of ``result.suggestion`` / ``result.suggest()``.
             ``rule="probe"`` also runs the probes (see :mod:`lrkit.finder.probe`): after the
             range test, for the candidates :math:`c_j = \eta_b f_j`, :math:`f_j \in
             \{2^{-3/2}, 2^{-1/2}, 2^{1/2}, 2^{3/2}\}` around lrkit's own rate :math:`\eta_b`
@@ -80,6 +80,9 @@ def find_lr(step_fn: Callable[[float], Any], *, start: float = 1e-7, end: float 
             the initial state at :math:`c_j` (held constant, or as the peak of a one-cycle) and
             suggests the candidate with the lowest mean loss over the probe's last quarter (the
             smallest one within 2% of the lowest). Probes run for ``target`` only.
+        target: the default target of ``result.suggestion`` / ``result.suggest()``
+            (``"one_cycle"`` or ``"constant"``); ``"constant"`` also runs the settled sweep
+            when ``reset`` is given (see ``settle``).
         probe_steps: steps per probe (``rule="probe"``); the whole test then takes
             ``num_steps * repeats + len(candidates) * probe_steps`` steps (at most 4 probes).
         probe_fn: ``probe_fn(rates) -> losses`` trains from the initial state at the given
