@@ -452,10 +452,9 @@ def fastai_valley(lrs: np.ndarray, losses: np.ndarray) -> float:
 
 def drop_relative_edge(w: Any) -> float:
     """The breakdown edge of :func:`candidate_edge` (before the divisor and the cap)."""
-    from lrkit.finder._smooth import centered
-    from lrkit.finder.rules import _half_width
+    from lrkit.finder._smooth import centered, half_width
 
-    lrs, z = w.usable_lrs, centered(w.usable_losses, _half_width(w.usable_lrs))
+    lrs, z = w.usable_lrs, centered(w.usable_losses, half_width(w.usable_lrs))
     low = np.minimum.accumulate(z)
     drop = np.maximum.accumulate(z) - low
     rises = []
@@ -730,12 +729,12 @@ def report(rows: dict[tuple[str, str], list[dict[str, Any]]],
 # ----------------------------------------------------------------------------- rule families
 def curve_features(r: lrkit.finder.FinderResult, opt: str) -> dict[str, Any]:
     """What the candidate rules of :func:`rule_families` read off one recorded range test."""
-    from lrkit.finder._smooth import centered
-    from lrkit.finder.rules import EDGE_RISES, _half_width, rise_point, steepest, window
+    from lrkit.finder._smooth import centered, half_width
+    from lrkit.finder.rules import EDGE_RISES, rise_point, steepest, window
 
     w = window(r.lrs, r.losses, r.smoothed, r.usable)
     lrs = w.usable_lrs
-    z = centered(w.usable_losses, _half_width(lrs))
+    z = centered(w.usable_losses, half_width(lrs))
     edge = float(np.exp(np.mean([np.log(rise_point(lrs, w.usable_losses, f)) for f in EDGE_RISES])))
     half = float(lrs[int(np.nonzero(z <= z[0] - 0.5 * (z[0] - z.min()))[0][0])])
     return {"edge": edge, "drop_edge": drop_relative_edge(w), "minimum": float(w.lrs[w.argmin]),

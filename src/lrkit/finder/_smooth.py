@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["debiased_ema", "centered", "first_crossing"]
+__all__ = ["debiased_ema", "centered", "half_width", "first_crossing"]
+
+HALF_WIDTH = 0.25  # decades of rate on each side of the centred smoother
 
 
 def debiased_ema(losses: np.ndarray, beta: float) -> np.ndarray:
@@ -58,3 +60,10 @@ def first_crossing(lrs: np.ndarray, z: np.ndarray, thr: np.ndarray) -> float:
     a, b = z[i - 1] - thr[i - 1], z[i] - thr[i]
     u = a / (a - b) if a != b else 1.0
     return float(np.exp(np.log(lrs[i - 1]) + u * (np.log(lrs[i]) - np.log(lrs[i - 1]))))
+
+
+def half_width(lrs: np.ndarray) -> int:
+    """Points on each side of the centred smoother: ``HALF_WIDTH`` decades of rate."""
+    x = np.log10(lrs)
+    per_decade = (len(x) - 1) / max(float(x[-1] - x[0]), 1e-12)
+    return max(1, int(round(HALF_WIDTH * per_decade)))

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lrkit.finder._smooth import centered, first_crossing
+from lrkit.finder._smooth import centered, first_crossing, half_width
 from lrkit.finder.settle import Settled
 
 __all__ = ["NoSuggestion", "Window", "window", "breakdown_edge", "RULES", "RULE_NAMES", "TARGETS",
@@ -26,7 +26,6 @@ MIN_POINTS = 10
 MIN_DROP = 0.01  # the smoothed loss must fall at least this fraction below its first value
 RISE = 1.5
 TARGETS = ("one_cycle", "constant")
-EDGE_HALF_WIDTH = 0.25  # decades of rate on each side of the centred smoother
 
 
 class NoSuggestion(ValueError):
@@ -48,13 +47,6 @@ class Window:
         return int(np.argmin(self.smoothed))
 
 
-def _half_width(lrs: np.ndarray) -> int:
-    """Points on each side of the centred smoother: ``EDGE_HALF_WIDTH`` decades of rate."""
-    x = np.log10(lrs)
-    per_decade = (len(x) - 1) / max(float(x[-1] - x[0]), 1e-12)
-    return max(1, int(round(EDGE_HALF_WIDTH * per_decade)))
-
-
 def window(lrs: np.ndarray, losses: np.ndarray, smoothed: np.ndarray, usable: int) -> Window:
     """The analysis window (see the module docstring); raises :class:`NoSuggestion` when empty.
 
@@ -65,7 +57,7 @@ def window(lrs: np.ndarray, losses: np.ndarray, smoothed: np.ndarray, usable: in
     n = int(usable)
     sm = smoothed[:n]
     if n >= 3:
-        raw_c = centered(losses[:n], _half_width(lrs[:n]))
+        raw_c = centered(losses[:n], half_width(lrs[:n]))
         risen = np.nonzero((sm > RISE * np.minimum.accumulate(sm))
                            | (raw_c > RISE * np.minimum.accumulate(raw_c)))[0]
         if len(risen):
@@ -134,7 +126,7 @@ def rise_point(lrs: np.ndarray, losses: np.ndarray, factor: float) -> float:
     r"""The first rate at which the centred average of the raw loss rises above ``factor`` times
     its running minimum, interpolated in :math:`\log\eta` between the two points around the
     crossing; the last rate when it never does."""
-    z = centered(losses, _half_width(lrs))
+    z = centered(losses, half_width(lrs))
     return first_crossing(lrs, z, factor * np.minimum.accumulate(z))
 
 

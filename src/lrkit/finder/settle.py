@@ -46,7 +46,7 @@ from typing import Any
 
 import numpy as np
 
-from lrkit.finder._smooth import centered, first_crossing
+from lrkit.finder._smooth import centered, first_crossing, half_width
 from lrkit.finder.sweep import loss_value
 
 __all__ = ["Settled", "SETTLE_STEPS", "SETTLE_DIVISOR", "SWEEP_STEPS", "SWEEP_TOP", "RISE_FRACTION",
@@ -61,7 +61,6 @@ RISE_FRACTION = 0.2
 CONSTANT_DIVISOR = 12.0
 EDGE_CAP = 2.0
 STOP_FACTOR = 2.0  # the second sweep stops at a loss above this times the reference loss
-HALF_WIDTH = 0.25  # decades of rate on each side of the centred smoother
 
 
 def reference_loss(losses: np.ndarray) -> float:
@@ -87,15 +86,14 @@ def trained_edge(lrs: np.ndarray, losses: np.ndarray, loss0: float) -> float:
     running minimum (see the module docstring); the last rate when it never does.
 
     The search, and the running minimum, start where the centred smoother has its full width
-    (``HALF_WIDTH`` decades in): at the very start of the sweep it averages only a few batch
+    (a quarter decade in): at the very start of the sweep it averages only a few batch
     losses, and one lucky batch there would set a minimum the rest of the sweep "rises" above.
     """
     lrs = np.asarray(lrs, dtype=np.float64)
     z = np.asarray(losses, dtype=np.float64)
     k = 0
     if len(z) >= 3:
-        per_decade = (len(lrs) - 1) / max(float(np.log10(lrs[-1] / lrs[0])), 1e-12)
-        half = max(1, int(round(HALF_WIDTH * per_decade)))
+        half = half_width(lrs)
         z = centered(z, half)
         k = min(half, len(z) - 2)
     lrs, z = lrs[k:], z[k:]
@@ -151,21 +149,16 @@ def run_settled(step_fn: Callable[[float], Any], edge: float, loss0: float) -> S
     for lr in settle_rates(edge):
         settle.append(loss_value(step_fn(float(lr))))
         if not math.isfinite(settle[-1]):
-            rate = edge / SETTLE_DIVISOR
-            return Settled(edge, loss0, tuple(settle), (), (), rate)
+            break
     lrs: list[float] = []
     losses: list[float] = []
-    for lr in sweep_rates(edge):
-        loss = loss_value(step_fn(float(lr)))
-        if not math.isfinite(loss) or loss > STOP_FACTOR * loss0:
+    if math.isfinite(settle[-1]):
+        for lr in sweep_rates(edge):
             lrs.append(float(lr))
-            losses.append(loss)
-            break
-        lrs.append(float(lr))
-        losses.append(loss)
+            losses.append(loss_value(step_fn(lrs[-1])))
+            if not math.isfinite(losses[-1]) or losses[-1] > STOP_FACTOR * loss0:
+                break
     ok = [i for i, v in enumerate(losses) if math.isfinite(v)]
-    if len(ok) < 2:
-        te = edge / SETTLE_DIVISOR
-    else:
-        te = trained_edge(np.asarray(lrs)[ok], np.asarray(losses)[ok], loss0)
+    te = (trained_edge(np.asarray(lrs)[ok], np.asarray(losses)[ok], loss0) if len(ok) >= 2
+          else edge / SETTLE_DIVISOR)
     return Settled(edge, loss0, tuple(settle), tuple(lrs), tuple(losses), te)
