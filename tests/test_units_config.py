@@ -112,7 +112,8 @@ def test_yaml_loading_is_safe(tmp_path):
     path = tmp_path / "evil.yaml"
     path.write_text("type: !!python/object/apply:os.system ['echo hacked']\n", encoding="utf-8")
     yaml = pytest.importorskip("yaml")
-    with pytest.raises(yaml.YAMLError, match="python/object"):
+    # a parser error, or lrkit's ConfigFileError (a ValueError naming the file and line)
+    with pytest.raises((yaml.YAMLError, ValueError), match="python/object"):
         lrkit.load(path)
 
 
@@ -142,3 +143,35 @@ def test_names_include_every_family():
               "linear_cosine", "noisy_linear_cosine", "inverse_sqrt", "cyclic", "one_cycle", "wsd",
               "tanh", "geometric_step", "warmup", "sequence", "restarts", "scale", "product", "clip"):
         assert n in names
+
+
+@pytest.mark.parametrize("bad", ["1e400 epochs", "1e400", "1e400 samples", 1e400, 10**400,
+                                 float("nan"), "1e300 epochs", {"epochs": 1e300}, "1e20"])
+def test_non_finite_or_huge_durations_name_the_argument(bad):
+    # issue 11: "1e400 epochs" escaped as a raw OverflowError
+    b = Budget(steps_per_epoch=10, total_steps=100, batch_size=8)
+    with pytest.raises(ValueError, match=r"^warmup.*(finite|at most 2\*\*53)"):
+        b.steps(bad, name="warmup")
+
+
+def test_budget_from_a_distributed_loader_counts_the_real_optimizer_steps():
+    torch = pytest.importorskip("torch")
+    from torch.utils.data import DataLoader, DistributedSampler, TensorDataset
+
+    data = TensorDataset(torch.arange(1001.0))
+    for drop in (False, True):
+        sampler = DistributedSampler(data, num_replicas=3, rank=1, shuffle=False, drop_last=drop)
+        loader = DataLoader(data, batch_size=16, sampler=sampler, drop_last=drop)
+        b = Budget.from_loader(loader, epochs=2, grad_accum=4)
+        assert b.world_size == 3 and b.batch_size == 16 and b.global_batch == 16 * 4 * 3
+        steps = 0
+        for _ in range(2):  # the loop a user writes: one update every 4 micro-batches
+            for i, _batch in enumerate(loader):
+                if (i + 1) % 4 == 0:
+                    steps += 1
+        assert b.resolved_total_steps() == steps
+        assert b.steps("1 epochs") == steps // 2
+    with pytest.raises(ValueError, match="world size is ambiguous"):
+        Budget.from_loader(loader, world_size=2)
+    with pytest.raises(TypeError, match="loader must have a length"):
+        Budget.from_loader(iter([1, 2]))

@@ -36,6 +36,7 @@ from lrkit import _check
 __all__ = ["Budget", "Duration", "is_duration_with_unit"]
 
 Duration = int | float | str | Mapping[str, float]
+MAX_STEPS = 2**53  # the largest step count a float64 holds exactly
 
 _UNITS = {
     "step": "steps", "steps": "steps", "iter": "steps", "iters": "steps", "iterations": "steps",
@@ -49,6 +50,11 @@ _UNITS = {
 _PATTERN = re.compile(r"^\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z%]*)\s*$")
 
 
+def _short(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:20]}...{text[-8:]} ({len(text)} characters)"
+
+
 def is_duration_with_unit(value: Any) -> bool:
     """True when ``value`` needs a budget to become steps (a string or a mapping)."""
     return isinstance(value, (str, Mapping))
@@ -58,7 +64,13 @@ def _parse(duration: Any, name: str) -> tuple[float, str]:
     if isinstance(duration, bool):
         raise TypeError(f"{name} must be a duration (steps, or e.g. '5 epochs'), got {duration!r}")
     if isinstance(duration, (int, float)):
-        return float(duration), "steps"
+        try:
+            qty = float(duration)
+        except OverflowError:
+            qty = math.inf
+        if not math.isfinite(qty):
+            raise ValueError(f"{name} must be a finite duration, got {_short(duration)}")
+        return qty, "steps"
     if isinstance(duration, Mapping):
         if len(duration) != 1:
             raise ValueError(
@@ -79,6 +91,8 @@ def _parse(duration: Any, name: str) -> tuple[float, str]:
                 f"'10%', got {duration!r}"
             )
         qty = float(m.group(1))
+        if not math.isfinite(qty):
+            raise ValueError(f"{name} must be a finite duration, got {duration!r}")
         unit = m.group(2).lower() or "steps"
         canon = _UNITS.get(unit)
         if canon is None:
@@ -186,7 +200,67 @@ class Budget:
                     f"(got {self._given()})"
                 )
             value = total * (qty / 100.0 if unit == "percent" else qty)
+        if not value <= MAX_STEPS:
+            raise ValueError(f"{name}={duration!r} resolves to {value:.4g} optimizer steps; it must "
+                             f"be at most 2**53 = {MAX_STEPS} (the largest step a float counts "
+                             f"exactly)")
         return int(math.floor(value + 1e-9))
+
+    @classmethod
+    def from_loader(cls, loader: Any, *, epochs: float | None = None, grad_accum: int = 1,
+                    total_steps: int | None = None, seq_len: int | None = None,
+                    world_size: int | None = None) -> Budget:
+        """The budget of the run a ``DataLoader`` will actually drive, counted per rank.
+
+        .. math::
+
+            \\text{steps per epoch} = \\max\\big(\\lfloor \\text{len(loader)} /
+                \\text{grad\\_accum} \\rfloor,\\ 1\\big)
+
+        ``len(loader)`` is the number of batches *this rank* draws per epoch: a
+        ``DistributedSampler`` (or :class:`lrkit.torch.BatchSizeSampler`) has already split the
+        data set, padded or dropped as configured, and the loader's own ``drop_last`` applied.
+        The world size is read from ``torch.distributed`` when a process group is initialised
+        (else from the loader's ``DistributedSampler``, else 1); ``world_size=`` overrides it
+        and must then agree with both. ``batch_size`` (per rank, per micro-batch) is the
+        loader's, so durations in samples and tokens resolve with the global batch
+        ``batch_size * grad_accum * world_size``; a loader whose batch size changes (a
+        ``batch_sampler``) resolves epochs and fractions only.
+
+        The count assumes the loop steps the optimizer every ``grad_accum`` batches and drops
+        an incomplete accumulation at the end of an epoch (``(i + 1) % grad_accum == 0``).
+        """
+        o = "Budget.from_loader"
+        try:
+            batches = len(loader)
+        except TypeError:
+            raise TypeError(f"{o}: loader must have a length (a DataLoader over a map-style data "
+                            f"set, or a sized iterable of batches), got {type(loader).__name__}"
+                            ) from None
+        accum = _check.integer("grad_accum", grad_accum, o, minimum=1)
+        if batches < 1:
+            raise ValueError(f"{o}: loader must yield at least one batch per epoch, got "
+                             f"len(loader)={batches}")
+        found = _world_sizes(loader)
+        if world_size is not None:
+            world_size = _check.integer("world_size", world_size, o, minimum=1)
+            found["world_size="] = world_size
+        sizes = set(found.values())
+        if len(sizes) > 1:
+            where = ", ".join(f"{k} {v}" for k, v in found.items())
+            raise ValueError(f"{o}: the world size is ambiguous: {where}; they must agree")
+        world = sizes.pop() if sizes else 1
+        batch_size = getattr(loader, "batch_size", None)
+        dataset = getattr(loader, "dataset", None)
+        try:
+            dataset_size = len(dataset) if dataset is not None else None
+        except TypeError:
+            dataset_size = None
+        return cls(total_steps=total_steps, epochs=epochs, steps_per_epoch=max(batches // accum, 1),
+                   dataset_size=dataset_size or None,
+                   batch_size=batch_size if isinstance(batch_size, int) else None,
+                   grad_accum=accum, world_size=world, seq_len=seq_len,
+                   drop_last=bool(getattr(loader, "drop_last", False)))
 
     def _given(self) -> str:
         parts = [f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self)
@@ -204,3 +278,20 @@ class Budget:
         if unknown:
             raise ValueError(f"Budget: unknown keys {sorted(unknown)}; valid keys: {sorted(known)}")
         return cls(**dict(config))
+
+
+def _world_sizes(loader: Any) -> dict[str, int]:
+    """Where the world size can be read: the process group, the loader's sampler."""
+    import sys
+
+    out: dict[str, int] = {}
+    dist = sys.modules.get("torch.distributed")
+    if dist is not None and dist.is_available() and dist.is_initialized():
+        out["torch.distributed has world size"] = int(dist.get_world_size())
+    for attr in ("sampler", "batch_sampler"):
+        sampler = getattr(loader, attr, None)
+        for obj in (sampler, getattr(sampler, "sampler", None)):
+            replicas = getattr(obj, "num_replicas", None)
+            if isinstance(replicas, int) and not isinstance(replicas, bool):
+                out[f"the loader's {type(obj).__name__} has num_replicas"] = replicas
+    return out
