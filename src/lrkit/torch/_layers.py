@@ -1,25 +1,28 @@
-"""Automatic layer ids for layer-wise rate decay.
+"""Automatic layer ids for layer-wise rate decay: the PyTorch side finds the stack.
 
-The convention (BEiT, ELECTRA, timm): embeddings and everything registered before the main stack
-of numbered blocks get id 0, block :math:`k` of the stack gets :math:`k + 1`, and everything after
-the stack (final norm, pooler, head) gets the top id :math:`n + 1`. When the model itself is the
-stack (a plain ``nn.Sequential``), its parameterised children are numbered from 0.
+The convention (BEiT, ELECTRA, timm; written once in :mod:`lrkit.rules.layers`): embeddings and
+everything registered before the main stack of numbered blocks get id 0, block :math:`k` of the
+stack gets :math:`k + 1`, and everything after the stack (final norm, pooler, head) gets the top
+id :math:`n + 1`. When the model itself is the stack (a plain ``nn.Sequential``), its
+parameterised children are numbered from 0. Here the stack is read from the module structure
+(``nn.ModuleList`` / ``nn.Sequential`` with children ``0, 1, ...``), not guessed from names.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from torch import nn
 
-from lrkit.torch._match import ParamInfo
+from lrkit import rules
+from lrkit.rules import Leaf, Stack
 
-_EMBED_HINTS = ("embed", "cls_token", "pos_token", "mask_token", "dist_token")
 
-
-def find_stack(model: nn.Module) -> tuple[str, list[str]] | str:
+def find_stack(model: nn.Module) -> Stack | str:
     """The numbered container (``nn.ModuleList``/``nn.Sequential`` with children ``0, 1, ...``)
-    holding the most parameter elements, as ``(name, [child names with parameters])``; or, when
-    there is none or several unrelated ones of similar weight (ResNet's ``layer1..layer4``), a
-    string saying why."""
+    holding the most parameter elements, as a :class:`lrkit.rules.Stack` of its children with
+    parameters; or, when there is none or several unrelated ones of similar weight (ResNet's
+    ``layer1..layer4``), a string saying why."""
     cands: list[tuple[int, str, list[str]]] = []
     for mname, module in model.named_modules():
         if not isinstance(module, (nn.ModuleList, nn.Sequential)):
@@ -39,41 +42,15 @@ def find_stack(model: nn.Module) -> tuple[str, list[str]] | str:
     def related(a: str, b: str) -> bool:
         return a == "" or b == "" or a.startswith(b + ".") or b.startswith(a + ".")
 
-    rivals = [name for n, name, _ in cands if name != best and not related(name, best) and n >= 0.2 * size]
+    rivals = [name for n, name, _ in cands if name != best and not related(name, best)
+              and n >= rules.layers.RIVAL_FRACTION * size]
     if rivals:
         return (f"the model has several numbered stacks ({', '.join([best, *rivals])}), so the layer order "
                 "is ambiguous")
-    return best, kids
+    blocks = tuple(kid if best == "" else f"{best}.{kid}" for kid in kids)
+    return Stack(blocks, root=best == "", name=best)
 
 
-def _is_embedding(info: ParamInfo) -> bool:
-    if isinstance(info.module, (nn.Embedding, nn.EmbeddingBag)):
-        return True
-    lowered = info.name.lower()
-    return any(h in lowered for h in _EMBED_HINTS)
-
-
-def auto_layer_ids(model: nn.Module, params: list[ParamInfo]) -> dict[str, int] | str:
+def auto_layer_ids(model: nn.Module, params: Sequence[Leaf]) -> dict[str, int] | str:
     """Layer id per parameter name, or the reason why there is no automatic assignment."""
-    stack = find_stack(model)
-    if isinstance(stack, str):
-        return stack
-    sname, kids = stack
-    root = sname == ""
-    offset = 0 if root else 1
-    index = {kid: i for i, kid in enumerate(kids)}
-    top = len(kids) - 1 + offset + (0 if root else 1)
-    ids: dict[str, int] = {}
-    seen_stack = False
-    for info in params:
-        rel = info.name if root else (info.name[len(sname) + 1:] if info.name.startswith(sname + ".")
-                                      else None)
-        kid = rel.split(".", 1)[0] if rel is not None else None
-        if kid is not None and kid in index:
-            ids[info.name] = index[kid] + offset
-            seen_stack = True
-        elif _is_embedding(info) or not seen_stack:
-            ids[info.name] = 0
-        else:
-            ids[info.name] = top
-    return ids
+    return rules.auto_layer_ids(params, find_stack(model))

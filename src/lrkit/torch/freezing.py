@@ -243,7 +243,7 @@ class GradualUnfreeze:
             keep = [j for j, p in enumerate(g["params"]) if id(p) not in late]
             if not keep:
                 continue
-            new = {k: v for k, v in g.items() if k not in ("params", "names", "param_names")}
+            new = type(g)((k, v) for k, v in g.items() if k not in ("params", "names", "param_names"))
             new["params"] = [g["params"][j] for j in keep]
             for key in ("names", "param_names"):
                 if key in g:
