@@ -6,11 +6,13 @@ that apply them to PyTorch, Keras and JAX/optax optimizers.
 """
 
 from lrkit._registry import names
+from lrkit.batch import BatchGrowth, batch_schedule
 from lrkit.compose import Clip, Product, Restarts, Scale, Sequence, Warmup, sequence, warmup
 from lrkit.config import dump, from_config, load
 from lrkit.finder import FinderResult, NoSuggestion, find_lr
 from lrkit.plateau import OnPlateau, Plateau
 from lrkit.recipes import resnet_step_decay
+from lrkit.scaling import scale_lr
 from lrkit.schedule import Schedule
 from lrkit.schedules import (
     Constant,
@@ -50,6 +52,8 @@ __all__ = [
     "Warmup", "warmup", "Sequence", "sequence", "Restarts", "Scale", "Product", "Clip",
     # recipes
     "resnet_step_decay",
+    # batch size: scaling rules, batch-size schedules
+    "scale_lr", "batch_schedule", "BatchGrowth",
     # metric-driven control and the LR range test
     "Plateau", "OnPlateau", "find_lr", "FinderResult", "NoSuggestion",
 ]
