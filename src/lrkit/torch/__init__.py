@@ -21,6 +21,12 @@ _EXPORTS = {
     "unfreeze": "lrkit.torch.freezing",
     "GradualUnfreeze": "lrkit.torch.freezing",
     "load_partial": "lrkit.torch.restore",
+    # batch-size schedules and DDP
+    "BatchSizeSampler": "lrkit.torch.sampler",
+    "reduce_metric": "lrkit.torch.distributed",
+    "per_rank_batch": "lrkit.torch.distributed",
+    "save_checkpoint": "lrkit.torch.distributed",
+    "load_checkpoint": "lrkit.torch.distributed",
 }
 
 __all__ = sorted(_EXPORTS)
