@@ -1,48 +1,55 @@
-"""JAX/optax glue.
+"""JAX/optax glue: the lrkit workflow written the JAX way (pure functions, pytrees, one trace).
 
-An lrkit schedule already *is* an optax schedule: a pure function of the step count that
-accepts a JAX array and traces under ``jax.jit``. :func:`optax_schedule` checks that and
-returns it; :func:`per_label` builds one optimizer with a schedule per parameter label (layer
-groups at different rates, frozen parts) from a single ``optax.multi_transform``.
-Importing this module imports ``jax`` and ``optax``.
+* :func:`optax_schedule`, :func:`per_label` -- an lrkit schedule is an optax schedule; one
+  optimizer with a schedule per parameter label;
+* :func:`scheduled` -- any hyperparameter of an optax optimizer on a schedule
+  (``optax.inject_hyperparams``), plateau control inside ``jax.jit``
+  (``update(grads, state, params, value=metric)``), :func:`hyperparams` reads the current values
+  for logging;
+* :func:`param_labels`, :func:`layer_decay` -- per-leaf rates, weight-decay multipliers and
+  frozen leaves from the shared rule grammar, as ONE optax transformation;
+* :func:`find_lr` -- the range test for a pure train step, compiled once;
+* :func:`load_partial` -- partial restore of a parameter pytree, with a report.
+
+Importing this package imports ``jax`` and ``optax`` (never ``flax``). Names are resolved
+lazily from their modules.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import importlib
 from typing import Any
 
-import optax
+import jax  # noqa: F401  (importing lrkit.jax imports jax and optax, as documented)
+import optax  # noqa: F401
 
-from lrkit.schedule import Schedule
+_EXPORTS = {
+    "optax_schedule": "lrkit.jax.labels",
+    "per_label": "lrkit.jax.labels",
+    "scheduled": "lrkit.jax.hyper",
+    "hyperparams": "lrkit.jax.hyper",
+    "PlateauSchedule": "lrkit.jax.plateau",
+    "PlateauState": "lrkit.jax.plateau",
+    "find_lr": "lrkit.jax.finder",
+    "load_partial": "lrkit.jax.restore",
+    "RestoreReport": "lrkit.jax.restore",
+    "param_labels": "lrkit.jax.groups",
+    "layer_decay": "lrkit.jax.groups",
+    "LeafGroups": "lrkit.jax.groups",
+    "key_names": "lrkit.jax._paths",
+}
 
-__all__ = ["optax_schedule", "per_label"]
+__all__ = sorted(_EXPORTS)
 
 
-def optax_schedule(schedule: Schedule) -> Callable[[Any], Any]:
-    """Return ``schedule`` as an optax schedule ``count -> learning rate``."""
-    if not isinstance(schedule, Schedule):
-        raise TypeError(f"schedule must be an lrkit Schedule, got {schedule!r} ({type(schedule).__name__})")
-    return schedule
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lrkit.jax' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
 
 
-def per_label(make: Callable[..., optax.GradientTransformation],
-              schedules: Mapping[str, Schedule | None], labels: Any) -> optax.GradientTransformation:
-    """One optimizer, one schedule per parameter label.
-
-    ``make`` builds an optax optimizer from ``learning_rate=`` (e.g. ``optax.adam``);
-    ``schedules`` maps each label to an lrkit schedule, or to ``None`` to freeze that label
-    (``optax.set_to_zero``); ``labels`` is a pytree of labels matching the parameters, or a
-    function of the parameters returning one (as ``optax.multi_transform`` takes).
-    """
-    if not callable(make):
-        raise TypeError(f"make must be an optax optimizer factory such as optax.adam, got {make!r}")
-    if not isinstance(schedules, Mapping) or not schedules:
-        raise ValueError(f"schedules must be a non-empty mapping of label -> schedule, got {schedules!r}")
-    transforms = {}
-    for label, sched in schedules.items():
-        if sched is None:
-            transforms[label] = optax.set_to_zero()
-        else:
-            transforms[label] = make(learning_rate=optax_schedule(sched))
-    return optax.multi_transform(transforms, labels)
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
