@@ -12,15 +12,49 @@ right kind) and an ``ops`` namespace, and only uses ``ops.where``, ``ops.floor``
   TensorFlow backend).
 
 No backend is imported until a value of that kind is seen.
+
+Exact integer steps: NumPy, torch (off MPS), TensorFlow and Python convert an integer step to
+float64, exact up to :math:`2^{53}`. JAX without ``jax_enable_x64`` has only float32, exact up
+to :math:`2^{24}`; its facade remembers the integer step it converted, so ``crossed`` (a step
+against a boundary) compares in the integer domain there. A step shifted inside a composition
+(``t - start``) is a float32 again: exact to :math:`2^{24}` only.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
+import struct
 import sys
+import threading
 from typing import Any
 
-__all__ = ["PY", "backend_for", "is_scalar"]
+__all__ = ["PY", "SortedTable", "backend_for", "is_scalar"]
+
+
+class SortedTable:
+    """An increasing tuple of floats that ``ops.searchsorted`` looks steps up in; each array
+    kind's copy of it is made once."""
+
+    __slots__ = ("values", "_copies")
+
+    def __init__(self, values: Any) -> None:
+        self.values = tuple(float(v) for v in values)
+        self._copies: dict[Any, Any] = {}
+
+    def copy_for(self, key: Any, make: Any) -> Any:
+        out = self._copies.get(key)
+        if out is None:
+            out = self._copies[key] = make(self.values)
+        return out
+
+
+def _round32(x: float) -> float:
+    """``x`` rounded to the nearest float32 (kept as a Python float)."""
+    try:
+        return float(struct.unpack("f", struct.pack("f", x))[0])
+    except OverflowError:
+        return math.copysign(math.inf, x)
 
 
 class _PyOps:
@@ -32,12 +66,43 @@ class _PyOps:
     def where(cond: Any, a: Any, b: Any) -> Any:
         return a if cond else b
 
-    floor = staticmethod(math.floor)
-    ceil = staticmethod(math.ceil)
-    cos = staticmethod(math.cos)
-    sin = staticmethod(math.sin)
+    # Like NumPy: an infinite or NaN argument gives a float result (inf, NaN) instead of raising.
+    @staticmethod
+    def floor(x: float) -> float:
+        try:
+            return math.floor(x)
+        except (OverflowError, ValueError):
+            return x
+
+    @staticmethod
+    def ceil(x: float) -> float:
+        try:
+            return math.ceil(x)
+        except (OverflowError, ValueError):
+            return x
+
+    @staticmethod
+    def cos(x: float) -> float:
+        try:
+            return math.cos(x)
+        except ValueError:
+            return math.nan
+
+    @staticmethod
+    def sin(x: float) -> float:
+        try:
+            return math.sin(x)
+        except ValueError:
+            return math.nan
+
+    @staticmethod
+    def sqrt(x: float) -> float:
+        try:
+            return math.sqrt(x)
+        except ValueError:
+            return math.nan
+
     tanh = staticmethod(math.tanh)
-    sqrt = staticmethod(math.sqrt)
     minimum = staticmethod(min)
     maximum = staticmethod(max)
     abs = staticmethod(abs)
@@ -79,6 +144,18 @@ class _PyOps:
     @staticmethod
     def finish(x: Any) -> float:
         return float(x)
+
+    @staticmethod
+    def crossed(t: float, b: float, strict: bool) -> bool:
+        """``t > b`` (``strict``) or ``t >= b``: a step against a boundary."""
+        return t > b if strict else t >= b
+
+    round32 = staticmethod(_round32)
+
+    @staticmethod
+    def searchsorted(table: SortedTable, x: float) -> float:
+        """How many entries of ``table`` are ``<= x``."""
+        return float(bisect.bisect_right(table.values, x))
 
 
 PY = _PyOps()
@@ -128,6 +205,20 @@ class _NumpyOps:
         if arr.dtype.kind != "f":
             arr = arr.astype(self.np.float64)
         return arr
+
+    @staticmethod
+    def crossed(t: Any, b: float, strict: bool) -> Any:
+        return t > b if strict else t >= b
+
+    def round32(self, x: Any) -> Any:
+        x = self.np.asarray(x)
+        with self.np.errstate(over="ignore"):
+            return x.astype(self.np.float32).astype(x.dtype)
+
+    def searchsorted(self, table: SortedTable, x: Any) -> Any:
+        np = self.np
+        seq = table.copy_for("numpy", lambda v: np.asarray(v, dtype=np.float64))
+        return np.searchsorted(seq, x, side="right").astype(np.float64)
 
     def finish(self, x: Any) -> Any:
         out = self.np.asarray(x)
@@ -196,6 +287,20 @@ class _TorchOps:
             step = step.to(dtype)
         return step
 
+    @staticmethod
+    def crossed(t: Any, b: float, strict: bool) -> Any:
+        return t > b if strict else t >= b
+
+    def round32(self, x: Any) -> Any:
+        return x.to(self.torch.float32).to(x.dtype)
+
+    def searchsorted(self, table: SortedTable, x: Any) -> Any:
+        torch = self.torch
+        seq = table.copy_for((x.dtype, x.device),
+                             lambda v: torch.as_tensor(v, dtype=x.dtype, device=x.device))
+        found = torch.searchsorted(seq, x.reshape(-1).contiguous(), right=True)
+        return found.reshape(x.shape).to(x.dtype)
+
     def finish(self, x: Any) -> Any:
         return x
 
@@ -216,11 +321,12 @@ class _JaxOps:
         self.exp = jnp.exp
         self.log = jnp.log
         self.minimum = jnp.minimum
-        self.maximum = jnp.maximum
         self.abs = jnp.abs
         self.power = jnp.power
         self.clip = jnp.clip
         self.mod = jnp.fmod
+        # (float step, the integer step it was converted from) while a schedule evaluates
+        self._exact = threading.local()
 
     def where(self, cond: Any, a: Any, b: Any) -> Any:
         return self.jnp.where(cond, a, b)
@@ -231,11 +337,51 @@ class _JaxOps:
     def prepare(self, step: Any) -> Any:
         jnp = self.jnp
         arr = jnp.asarray(step)
+        self._exact.pair = None
         if not jnp.issubdtype(arr.dtype, jnp.floating):
-            arr = arr.astype(jnp.result_type(float))
+            floating = arr.astype(jnp.result_type(float))
+            if jnp.issubdtype(arr.dtype, jnp.integer) and (
+                    jnp.finfo(floating.dtype).nmant < jnp.iinfo(arr.dtype).bits - 1):
+                self._exact.pair = (floating, arr)  # float32 is not exact above 2**24
+            return floating
         return arr
 
+    def _integer_step(self, t: Any) -> Any:
+        """The integer step ``t`` was converted from, when ``t`` is the prepared step."""
+        pair = getattr(self._exact, "pair", None)
+        return pair[1] if pair is not None and pair[0] is t else None
+
+    def maximum(self, a: Any, b: Any) -> Any:
+        out = self.jnp.maximum(a, b)
+        i = self._integer_step(a)
+        if i is not None and isinstance(b, (int, float)) and float(b).is_integer():  # clamp
+            self._exact.pair = (out, self.jnp.maximum(i, int(b)))
+        return out
+
+    def crossed(self, t: Any, b: float, strict: bool) -> Any:
+        i = self._integer_step(t)
+        if i is None:
+            return t > b if strict else t >= b
+        jnp = self.jnp
+        # integer i: i > b  <=>  i > floor(b);  i >= b  <=>  i >= ceil(b)
+        edge = math.floor(b) if strict else math.ceil(b)
+        info = jnp.iinfo(i.dtype)
+        if edge > info.max or (strict and edge == info.max):
+            return jnp.zeros(i.shape, dtype=bool)
+        if edge < info.min or (not strict and edge == info.min):
+            return jnp.ones(i.shape, dtype=bool)
+        return i > edge if strict else i >= edge
+
+    def round32(self, x: Any) -> Any:
+        return x.astype(self.jnp.float32).astype(x.dtype)
+
+    def searchsorted(self, table: SortedTable, x: Any) -> Any:
+        jnp = self.jnp
+        seq = jnp.asarray(table.copy_for("numpy", _float64_array), dtype=x.dtype)
+        return jnp.searchsorted(seq, x, side="right").astype(x.dtype)
+
     def finish(self, x: Any) -> Any:
+        self._exact.pair = None
         return x
 
 
@@ -297,8 +443,27 @@ class _TfOps:
             step = tf.cast(step, tf.float64)
         return step
 
+    @staticmethod
+    def crossed(t: Any, b: float, strict: bool) -> Any:
+        return t > b if strict else t >= b
+
+    def round32(self, x: Any) -> Any:
+        return self.tf.cast(self.tf.cast(x, self.tf.float32), x.dtype)
+
+    def searchsorted(self, table: SortedTable, x: Any) -> Any:
+        tf = self.tf
+        seq = tf.constant(table.values, dtype=x.dtype)
+        found = tf.searchsorted(seq, tf.reshape(x, [-1]), side="right")
+        return tf.cast(tf.reshape(found, tf.shape(x)), x.dtype)
+
     def finish(self, x: Any) -> Any:
         return x
+
+
+def _float64_array(values: tuple[float, ...]) -> Any:
+    import numpy as np
+
+    return np.asarray(values, dtype=np.float64)
 
 
 _CACHE: dict[str, Any] = {}

@@ -15,8 +15,9 @@ SWITCH_AFTER = "after"  # TensorFlow / Keras: the value changes once step > boun
 SWITCH_AT = "at"  # torch / optax: the value changes once step >= boundary
 
 
-def _crossed(t: Any, b: float, switch: str) -> Any:
-    return t > b if switch == SWITCH_AFTER else t >= b
+def _crossed(t: Any, b: float, switch: str, ops: Any) -> Any:
+    # ops.crossed compares an integer step exactly where the framework keeps it (JAX float32)
+    return ops.crossed(t, b, switch == SWITCH_AFTER)
 
 
 @dataclass(frozen=True)
@@ -57,7 +58,7 @@ class Piecewise(Schedule, name="piecewise"):
     def _eval(self, t: Any, ops: Any) -> Any:
         value = ops.full_like(t, self.values[0])
         for b, v in zip(self.boundaries, self.values[1:]):
-            value = ops.where(_crossed(t, b, self.switch), v, value)
+            value = ops.where(_crossed(t, b, self.switch, ops), v, value)
         return value
 
 
@@ -92,5 +93,5 @@ class MultiStep(Schedule, name="multistep"):
     def _eval(self, t: Any, ops: Any) -> Any:
         count = ops.full_like(t, 0.0)
         for m in self.milestones:
-            count = count + ops.where(_crossed(t, m, self.switch), 1.0, 0.0)
+            count = count + ops.where(_crossed(t, m, self.switch, ops), 1.0, 0.0)
         return self.start * ops.power(self.factor, count)
