@@ -256,3 +256,24 @@ def test_gradual_unfreeze_with_the_driver_enters_at_the_scheduled_rate_and_resum
         assert [g["name"] for g in opt2.param_groups] == [g["name"] for g in opt.param_groups]
         for k, v in m.state_dict().items():
             assert torch.equal(resumed.state_dict()[k], v), (at, k)
+
+
+def test_initial_groups_without_lr_keep_the_optimizer_rate_times_the_scale():
+    # groups built without lr (issue 11): the optimizer's rate x lr_scale, also for the subset
+    # GradualUnfreeze hands to the optimizer of the add_param_group path
+    m = SmallCNN()
+    groups = layer_decay(m, 0.5, weight_decay=1e-2)
+    plan = GradualUnfreeze(m, STAGES, groups=groups)
+    plan.apply(0)
+    opt = torch.optim.AdamW(plan.initial_groups(), lr=1e-2)
+    assert [g["name"] for g in opt.param_groups] == ["layer_5", "layer_5.no_decay"]
+    assert [g["lr"] for g in opt.param_groups] == [1e-2, 1e-2]
+    plan.apply(4, opt)  # features.3 (layer 3) enters at base x 0.25
+    added = {g["name"]: g["lr"] for g in opt.param_groups}
+    assert added["layer_3"] == pytest.approx(1e-2 * 0.25, rel=1e-15)
+    groups = layer_decay(m, 0.5, weight_decay=1e-2)
+    plan = GradualUnfreeze(m, [(0, "features.3"), (4, "fc")], groups=groups)
+    plan.apply(0)
+    opt = torch.optim.SGD(plan.initial_groups(), lr=0.1)
+    assert {g["name"]: g["lr"] for g in opt.param_groups} == {"layer_3": 0.1 * 0.25,
+                                                              "layer_3.no_decay": 0.1 * 0.25}

@@ -9,7 +9,7 @@ import pytest
 torch = pytest.importorskip("torch")
 from torch import nn  # noqa: E402
 
-from lrkit.torch import discriminative, param_groups  # noqa: E402
+from lrkit.torch import discriminative, layer_decay, param_groups  # noqa: E402
 from lrkit.torch.groups import Rule, spread  # noqa: E402
 
 from ._transfer_models import SmallCNN, TinyTransformer  # noqa: E402
@@ -231,8 +231,28 @@ def test_a_schedule_drives_every_group_times_its_multiplier():
         sched.step()
 
 
-_POOL = ["features", "features.0", "features.1", "features.3", "features.4", "fc", "*.bias", "*.weight",
-         "re:running", "re:^features\\.[03]\\.", nn.Conv2d, nn.BatchNorm2d, nn.Linear]
+_W, _B = ".weight", ".bias"
+_CONV = {f"features.{i}{k}" for i in (0, 3) for k in (_W, _B)}
+_BN = {f"features.{i}{k}" for i in (1, 4) for k in (_W, _B)}
+_FC = {"fc.weight", "fc.bias"}
+# Each pattern of the pool with the SmallCNN parameters it selects, written by hand (not computed
+# by lrkit's matcher): globs match the whole name or a dotted prefix, regexes search, types test
+# the owning module.
+_POOL = {
+    "features": _CONV | _BN,
+    "features.0": {"features.0.weight", "features.0.bias"},
+    "features.1": {"features.1.weight", "features.1.bias"},
+    "features.3": {"features.3.weight", "features.3.bias"},
+    "features.4": {"features.4.weight", "features.4.bias"},
+    "fc": _FC,
+    "*.bias": {n for n in _CONV | _BN | _FC if n.endswith(_B)},
+    "*.weight": {n for n in _CONV | _BN | _FC if n.endswith(_W)},
+    "re:running": set(),
+    "re:^features\\.[03]\\.": _CONV,
+    nn.Conv2d: _CONV,
+    nn.BatchNorm2d: _BN,
+    nn.Linear: _FC,
+}
 
 
 @pytest.mark.filterwarnings("ignore:param_groups. rules matching no parameter")
@@ -244,22 +264,24 @@ def test_property_every_trainable_parameter_in_exactly_one_group(seed):
     m = SmallCNN()
     for p in m.parameters():
         p.requires_grad_(rng.random() > 0.2)
-    pats = rng.sample(_POOL, rng.randint(0, 5))
+    pats = rng.sample(list(_POOL), rng.randint(0, 5))
     rules = [Rule(p, lr_mult=rng.choice([0.1, 1.0, 3.0]), name=f"r{i}") for i, p in enumerate(pats)]
     groups = param_groups(m, rules, lr=0.1, weight_decay=0.01)
     _check_partition(groups, m)
     info = groups.as_dict()
+    names = [n for n, _ in m.named_parameters()]
+    assert set(names) == set().union(*_POOL.values())
     for name, p in m.named_parameters():
         if not p.requires_grad:
             assert name not in info and name in groups.frozen
             continue
-        first = next((r for r in rules if r.selects(_info_of(m, name))), None)
+        first = next((r for r, pat in zip(rules, pats) if name in _POOL[pat]), None)
         assert info[name]["lr_scale"] == (first.lr_mult if first else 1.0)
         assert info[name]["group"].split(".")[0] == (first.name if first else "default")
     # strict mode raises exactly when some parameter has no rule or several, or a rule is idle
-    hits = {n: sum(r.selects(_info_of(m, n)) for r in rules) for n, p in m.named_parameters()}
+    hits = {n: sum(n in _POOL[pat] for pat in pats) for n in names}
     trainable = {n for n, p in m.named_parameters() if p.requires_grad}
-    idle = any(not any(r.selects(_info_of(m, n)) for n in hits) for r in rules)
+    idle = any(not _POOL[pat] for pat in pats)
     bad = rules and (any(hits[n] > 1 for n in hits) or any(hits[n] == 0 for n in trainable) or idle)
     if bad:
         with pytest.raises(ValueError, match=r"param_groups \(strict\)"):
@@ -268,7 +290,56 @@ def test_property_every_trainable_parameter_in_exactly_one_group(seed):
         param_groups(m, rules, lr=0.1, weight_decay=0.01, strict=True)
 
 
-def _info_of(model, name):
-    from lrkit.torch._match import collect_params
+@pytest.mark.parametrize("make", [
+    lambda groups: torch.optim.SGD(groups, lr=0.05, momentum=0.9),
+    lambda groups: torch.optim.AdamW(groups, lr=1e-3),
+], ids=["sgd", "adamw"])
+def test_without_lr_the_optimizer_rate_is_the_base(make):
+    # issue 11: timm's param_groups_layer_decay needs no lr; the optimizer's rate times the
+    # group's lr_scale is each group's rate at construction (lr = base x lr_scale)
+    torch.manual_seed(0)
+    m = TinyTransformer(layers=2)
+    groups = layer_decay(m, 0.5, weight_decay=0.01, rules={"head": 2.0})
+    assert all("lr" not in g for g in groups)
+    opt = make(groups)
+    base = opt.defaults["lr"]
+    expected = {"layer_0": 0.125, "layer_1": 0.25, "layer_2": 0.5, "layer_3": 1.0, "layer_3.head": 2.0}
+    for g in opt.param_groups:
+        assert g["lr"] == base * g["lr_scale"]
+        assert g["lr_scale"] == expected[g["name"].removesuffix(".no_decay")]
+    # a torch scheduler starts from the scaled rate, and state_dict round-trips
+    lam = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: 1.0)
+    assert [g["initial_lr"] for g in opt.param_groups] == [base * g["lr_scale"] for g in opt.param_groups]
+    fresh = make(layer_decay(m, 0.5, weight_decay=0.01, rules={"head": 2.0}))
+    fresh.load_state_dict(opt.state_dict())
+    assert [g["lr"] for g in fresh.param_groups] == [g["lr"] for g in opt.param_groups]
+    del lam
 
-    return next(i for i in collect_params(model) if i.name == name)
+
+def test_without_lr_a_real_sgd_step_moves_each_parameter_by_base_times_scale():
+    torch.manual_seed(0)
+    m = SmallCNN()
+    before = {n: p.detach().clone() for n, p in m.named_parameters()}
+    opt = torch.optim.SGD(param_groups(m, {"fc": 10.0, "features.3": 0.25}), lr=0.01)
+    x = torch.randn(16, 1, 8, 8)
+    nn.functional.cross_entropy(m(x), torch.randint(0, 5, (16,))).backward()
+    grads = {n: p.grad.clone() for n, p in m.named_parameters()}
+    opt.step()
+    for n, p in m.named_parameters():
+        mult = 10.0 if n.startswith("fc") else 0.25 if n.startswith("features.3") else 1.0
+        torch.testing.assert_close(p.detach(), before[n] - 0.01 * mult * grads[n], rtol=1e-6, atol=1e-9)
+
+
+def test_without_lr_the_lrkit_driver_schedules_every_group_times_its_multiplier():
+    import lrkit
+    from lrkit.torch import Scheduler
+
+    m = TinyTransformer(layers=2)
+    opt = torch.optim.AdamW(layer_decay(m, 0.5, weight_decay=0.01), lr=1e-3)
+    s = lrkit.warmup(lrkit.Cosine(1e-3, 20), 5)
+    sched = Scheduler(opt, {"lr": s})
+    for step in range(8):
+        for g in opt.param_groups:
+            assert g["lr"] == pytest.approx(s(step) * g["lr_scale"], rel=1e-12), (step, g["name"])
+        opt.step()
+        sched.step()
