@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from lrkit import _check
-from lrkit.compat._torch_callable import elementwise, require_callable
+from lrkit.compat._torch_callable import RunningProduct, elementwise, require_callable
 from lrkit.schedule import Schedule, duration_field
 from lrkit.schedules._base import owner, set_field
 from lrkit.schedules.cosine import cycle_index
@@ -312,11 +312,17 @@ class CosineAnnealingLR(_TorchSchedule, name="torch.CosineAnnealingLR"):
             return 1.0 + ops.cos(math.pi * k / n)
 
         first = eta + (lr - eta) * a(t) / 2
-        # torch's additive restart at s = (2j + 1) T + 1, then the ratios a(t) / a(s)
-        j = ops.floor((t - n - 1.0) / (2.0 * n))
-        s = (2.0 * j + 1.0) * n + 1.0
         lift = (lr - eta) * (1.0 - math.cos(math.pi / n)) / 2
-        later = eta + lift * (a(t) / a(s))
+        if lift == 0.0:
+            # T_max >~ 3e8 (cos(pi / T) rounds to 1): torch's recursion divides by zero at
+            # T_max, so there is no torch value to round like; give the exact periodic cosine
+            return first
+        # torch's additive restart at s = (2j + 1) T + 1, then the ratios a(t) / a(s); when
+        # a(s) rounds to 0 (s far out) the ratio lift / a(s) takes its exact value (lr - eta)/2
+        j = ops.floor((t - n - 1.0) / (2.0 * n))
+        a_s = a((2.0 * j + 1.0) * n + 1.0)
+        at = a(t)
+        later = ops.where(a_s == 0, eta + 0.5 * (lr - eta) * at, eta + lift * (at / _safe(ops, a_s)))
         return ops.where(t <= n, first, later)
 
 
@@ -591,38 +597,58 @@ class LambdaLR(_NoConfig, _TorchSchedule, name="torch.LambdaLR"):
 
 
 @dataclass(frozen=True)
-class MultiplicativeLR(_NoConfig, _TorchSchedule, name="torch.MultiplicativeLR"):
+class MultiplicativeLR(_TorchSchedule, name="torch.MultiplicativeLR"):
     """``torch.optim.lr_scheduler.MultiplicativeLR``: :math:`\\eta_t = \\eta_0
     \\prod_{k=1}^{t} f(k)`.
 
-    The running product is computed once per step count and remembered (the function must be
-    pure). Cannot be written to a config.
+    ``lr_lambda`` is torch's function of the step (its values multiplied left to right, as
+    torch does, so the rates are torch's to the last bit), or a number :math:`c` (an lrkit
+    addition: the constant factor in closed form, :math:`\\eta_0 c^t`, like
+    :class:`ExponentialLR`; it can go into a config). A function is called once per step up to
+    the largest step asked, as torch calls it, and must be pure; memory stays bounded (a cursor
+    and at most 1024 checkpoints, see :class:`~lrkit.compat._torch_callable.RunningProduct`).
+    A function cannot be written to a config.
     """
 
     lr: float
-    lr_lambda: Callable[[int], float]
-    _memo: list[float] = field(init=False, repr=False, compare=False, default_factory=list)
+    lr_lambda: Callable[[int], float] | float
+    _product: Any = field(init=False, repr=False, compare=False, default=None)
 
     def __post_init__(self) -> None:
         o = owner(self)
         set_field(self, "lr", _check.non_negative("lr", self.lr, o))
-        require_callable("lr_lambda", self.lr_lambda, o)
+        if isinstance(self.lr_lambda, (int, float)) and not isinstance(self.lr_lambda, bool):
+            set_field(self, "lr_lambda", _check.non_negative("lr_lambda", self.lr_lambda, o))
+        else:
+            require_callable("lr_lambda", self.lr_lambda, o)
+            set_field(self, "_product", RunningProduct(self.lr_lambda, self.lr, 1))
 
-    def _running(self, n: int, start: float, first: int, memo: list[float]) -> float:
-        """``start * f(first) * ... * f(n)``, multiplied left to right as torch does."""
-        if n < 0:
-            return start
-        if not memo:
-            memo.append(start * float(self.lr_lambda(first)) if first == 0 else start)
-        while len(memo) <= n:
-            memo.append(memo[-1] * float(self.lr_lambda(len(memo))))
-        return memo[n]
+    @property
+    def constant(self) -> bool:
+        return self._product is None
+
+    def to_config(self) -> dict[str, Any]:
+        if not self.constant:
+            return _NoConfig.to_config(self)  # type: ignore[arg-type]
+        return super().to_config()
+
+    def running(self, start: float, first: int) -> RunningProduct | None:
+        """The product ``start * f(first) * ...`` (``None`` for a constant factor)."""
+        return None if self.constant else RunningProduct(self.lr_lambda, start, first)  # type: ignore[arg-type]
+
+    def _multiplier(self, t: Any, ops: Any) -> Any:
+        return ops.power(float(self.lr_lambda), ops.maximum(t, 0.0))  # type: ignore[arg-type]
 
     def _eval(self, t: Any, ops: Any) -> Any:
-        return elementwise(lambda k: self._running(max(k, 0), self.lr, 1, self._memo), t, ops)
+        if self.constant:
+            return self.lr * self._multiplier(t, ops)
+        product = self._product
+        return elementwise(lambda k: product(max(k, 0)), t, ops)
 
     def _factor(self, t: Any, ops: Any) -> Any:
-        return elementwise(lambda k: 1.0 if k <= 0 else float(self.lr_lambda(k)), t, ops)
+        if self.constant:
+            return ops.where(t <= 0, 1.0, ops.full_like(t, float(self.lr_lambda)))  # type: ignore[arg-type]
+        return elementwise(lambda k: 1.0 if k <= 0 else float(self.lr_lambda(k)), t, ops)  # type: ignore[operator]
 
 
 # -- combinations ---------------------------------------------------------------------------
@@ -652,6 +678,7 @@ class SequentialLR(Schedule, name="torch.SequentialLR"):
     schedulers: tuple[Schedule, ...]
     milestones: tuple[int, ...] = duration_field()
     _carry: tuple[float, ...] = field(init=False, repr=False, compare=False, default=())
+    _products: dict[int, Any] = field(init=False, repr=False, compare=False, default_factory=dict)
 
     def __post_init__(self) -> None:
         o = owner(self)
@@ -685,9 +712,13 @@ class SequentialLR(Schedule, name="torch.SequentialLR"):
         s = self.schedulers[k]
         if isinstance(s, MultiplicativeLR) and k > 0 and self.milestones[k - 1] > 0 \
                 and k - 1 < len(self._carry):
-            carry = self._carry[k - 1]
-            memo: list[float] = []
-            return elementwise(lambda n: s._running(max(n, 0), carry, 0, memo), local, ops)
+            carry = self._carry[k - 1]  # torch continues from the rate reached: carry * f(0) ...
+            if s.constant:
+                return carry * ops.power(float(s.lr_lambda), local + 1.0)  # type: ignore[arg-type]
+            product = self._products.get(k)
+            if product is None:
+                product = self._products[k] = s.running(carry, 0)
+            return elementwise(lambda n: product(max(n, 0) + 1), local, ops)
         return s._eval(local, ops)
 
     def _eval(self, t: Any, ops: Any) -> Any:
