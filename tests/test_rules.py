@@ -407,3 +407,12 @@ def test_two_rules_sharing_a_name_but_not_multipliers_is_an_error():
     # same name, same multipliers: one group
     got = assign(_leaves(), [Rule("blocks.0.fc.weight", name="x"), Rule("blocks.1.fc.weight", name="x")])
     assert [g.names for g in got.groups if g.name == "x"] == [["blocks.0.fc.weight", "blocks.1.fc.weight"]]
+
+
+def test_a_rule_is_checked_against_the_adapters_class_base_when_matched():
+    conv = Convention(".", Layer, "Layer")
+    rule = Rule(int)  # any class is a valid pattern until a framework says otherwise
+    with pytest.raises(TypeError, match=r"^f: match must name Layer subclasses, got int$"):
+        match_rules(_leaves(), [rule], convention=conv, owner="f")
+    got = match_rules(_leaves(), [Rule(Norm, lr_mult=2.0)], convention=conv, strict=False)
+    assert [m.leaf.name for m in got if m.lr_mult == 2.0] == ["blocks.0.norm.weight", "blocks.1.norm.weight"]

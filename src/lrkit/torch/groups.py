@@ -1,12 +1,18 @@
 """Parameter groups from rules, layer-wise rate decay and discriminative (fastai) rates.
 
+The PyTorch adapter of :mod:`lrkit.rules`: parameters become :class:`lrkit.rules.Leaf` records,
+the shared grammar assigns them, and this module turns the :class:`lrkit.rules.Assignment` into
+``torch.optim`` group dicts.
+
 One optimizer, one backward pass, true per-group multipliers: every group carries
 
 * ``"name"`` — a readable group name;
 * ``"lr_scale"`` and ``"weight_decay_scale"`` — the multipliers an lrkit driver applies to any
   schedule, :math:`\\eta_g(t) = s(t)\\,m_g` and :math:`\\lambda_g(t) = w(t)\\,d_g`;
 * a concrete ``"lr"`` (and ``"weight_decay"``) equal to base × multiplier, so the groups also
-  work with a plain ``torch.optim`` optimizer and no scheduler;
+  work with a plain ``torch.optim`` optimizer and no scheduler. Without ``lr`` the optimizer's
+  rate is the base: it fills each group's ``"lr"`` as its rate × ``lr_scale``
+  (:class:`ScaledGroup`), so ``lr`` = base × ``lr_scale`` at construction either way;
 * ``"names"`` — the parameters' names. (Not PyTorch's ``"param_names"``: torch refuses to mix
   groups with and without that key, which would break a later plain ``add_param_group``.)
 
