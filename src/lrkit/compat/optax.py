@@ -399,3 +399,7 @@ for _name in __all__:
     globals()[_name].__lrkit_durations__ = ("transition_steps", "transition_begin", "decay_steps",
                                             "warmup_steps", "boundaries")
     register(f"optax.{_name}", globals()[_name])
+
+from lrkit.compat._optax_plateau import reduce_on_plateau  # noqa: E402  (a transformation, not a schedule)
+
+__all__ += ["reduce_on_plateau"]
