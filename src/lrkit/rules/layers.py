@@ -23,7 +23,7 @@ from typing import Any
 from lrkit import _check
 from lrkit.rules.assign import short_list
 from lrkit.rules.leaf import Leaf
-from lrkit.rules.patterns import DOTS, Convention, compile_pattern, describe
+from lrkit.rules.patterns import DOTS, Convention, compile_pattern, describe, prefixes
 
 __all__ = ["Stack", "EMBED_HINTS", "find_stack", "auto_layer_ids", "resolve_layer_ids", "NO_STACK"]
 
@@ -52,9 +52,16 @@ class Stack:
 
     def block_of(self, name: str, sep: str) -> int | None:
         """Index of the block holding ``name`` (the block's prefix or below it), or ``None``."""
-        for i, b in enumerate(self.blocks):
-            if name == b or name.startswith(b + sep):
-                return i
+        index = self.__dict__.get("_index")
+        if index is None:
+            index = {}
+            for i, b in enumerate(self.blocks):
+                index.setdefault(b, i)
+            object.__setattr__(self, "_index", index)
+        for prefix in prefixes(name, sep):
+            i = index.get(prefix)
+            if i is not None:
+                return i  # type: ignore[no-any-return]
         return None
 
 

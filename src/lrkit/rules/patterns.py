@@ -173,10 +173,18 @@ def compile_pattern(pattern: Any, convention: Convention = DOTS, argname: str = 
                 return any(fnmatch.fnmatchcase(c, cls_glob) for c in names)
 
             return Matcher(pattern, "class", match_class)
-        glob, sep = pattern, convention.sep
+        sep = convention.sep
+        rx_glob = re.compile(fnmatch.translate(pattern))
 
         def match_glob(name: str, obj: Any, classes: Any) -> bool:
-            return any(fnmatch.fnmatchcase(p, glob) for p in prefixes(name, sep))
+            if rx_glob.match(name) is not None:
+                return True
+            cut = name.find(sep)
+            while cut >= 0:
+                if rx_glob.match(name, 0, cut) is not None:
+                    return True
+                cut = name.find(sep, cut + 1)
+            return False
 
         return Matcher(pattern, "glob", match_glob)
     kind = f"an {convention.label} type" if convention.class_base is not None else "a class"
