@@ -11,6 +11,8 @@ knows the model's structure (``nn.ModuleList``, ``keras.Model.layers``) builds i
 (``blocks.3``, ``encoder.layer.3``) or ends in ``_<number>`` (``layers_3``, ``Block_3``,
 ``block_3``) marks a block; the numbered container holding the most elements wins, and sibling
 containers of similar weight (ResNet's ``layer1..layer4``) make the order ambiguous.
+Keras's automatic layer names (``dense``, ``dense_1``, ...) count layers per process, not
+positions in a model: an adapter that knows the real order (``model.layers``) should pass it.
 """
 
 from __future__ import annotations
