@@ -6,7 +6,7 @@ from typing import Any
 
 import jax
 
-__all__ = ["key_names", "path_name", "key_text"]
+__all__ = ["key_names", "path_name", "key_text", "strip_value"]
 
 
 def key_text(key: Any) -> str:
@@ -23,9 +23,17 @@ def key_text(key: Any) -> str:
     return str(getattr(key, "key", key))
 
 
+def strip_value(path: tuple[Any, ...]) -> tuple[Any, ...]:
+    """Drop a trailing ``.value`` attribute (a Flax NNX ``Variable`` holding its array)."""
+    if path and isinstance(path[-1], jax.tree_util.GetAttrKey) and path[-1].name == "value":
+        return path[:-1]
+    return path
+
+
 def path_name(path: tuple[Any, ...]) -> str:
-    """``(DictKey('params'), DictKey('Dense_0'), DictKey('kernel'))`` -> ``"params/Dense_0/kernel"``."""
-    return "/".join(key_text(k) for k in path)
+    """``(DictKey('params'), DictKey('Dense_0'), DictKey('kernel'))`` -> ``"params/Dense_0/kernel"``
+    (an NNX ``Variable``'s trailing ``.value`` is left out: ``"layers/0/linear/kernel"``)."""
+    return "/".join(key_text(k) for k in strip_value(path))
 
 
 def key_names(tree: Any) -> list[str]:
