@@ -17,10 +17,12 @@ import numpy as np
 import torch
 
 from lrkit import _check
+from lrkit._uninterrupted import run_to_completion
 from lrkit.finder.core import check_options
 from lrkit.finder.core import find_lr as _core_find_lr
 from lrkit.finder.probe import STEPS as PROBE_STEPS
 from lrkit.finder.result import FinderResult
+from lrkit.torch.distributed import reduce_metric
 
 __all__ = ["find_lr"]
 
@@ -42,18 +44,95 @@ def _clone_tree(obj: Any, device: torch.device | None) -> Any:
     return obj
 
 
+def _same_key(a: Any, b: Any) -> bool:
+    return a is b or (isinstance(a, (str, int)) and type(a) is type(b) and a == b)
+
+
+class _Refs:
+    """A list whose items are restored by reference (a param group's ``"params"``)."""
+
+    __slots__ = ("live", "items")
+
+    def __init__(self, live: list[Any]) -> None:
+        self.live, self.items = live, list(live)
+
+    def put_back(self) -> list[Any]:
+        self.live[:] = self.items
+        return self.live
+
+
+class _Saved:
+    """A live object and a copy of its contents, put back *into the same object*.
+
+    Tensors are copied into in place, dicts and lists get their original entries back (the
+    same objects, themselves put back), tuples are kept and their elements put back; any other
+    value is taken as immutable and kept by reference. Putting back never consumes the copy,
+    so it can be done any number of times (and redone after an interruption).
+    """
+
+    __slots__ = ("live", "copy", "kind")
+
+    def __init__(self, live: Any, device: torch.device | None, memo: dict[int, torch.Tensor],
+                 refs: tuple[str, ...] = ()) -> None:
+        self.live = live
+        self.copy: Any = None
+        if isinstance(live, torch.Tensor):
+            self.kind = "tensor"
+            if id(live) not in memo:
+                t = live.detach()
+                memo[id(live)] = t.to(device, copy=True) if device is not None else t.clone()
+            self.copy = memo[id(live)]
+        elif isinstance(live, dict):
+            self.kind = "dict"
+            self.copy = [(k, _Refs(v) if k in refs and isinstance(v, list) else _Saved(v, device, memo))
+                         for k, v in live.items()]
+        elif isinstance(live, (list, tuple)):
+            self.kind = "list" if isinstance(live, list) else "tuple"
+            self.copy = [_Saved(v, device, memo, refs) for v in live]
+        else:
+            self.kind = "value"
+
+    def put_back(self) -> Any:
+        """Restore the contents into the live object and return it (call under ``no_grad``)."""
+        live, kind = self.live, self.kind
+        if kind == "tensor":
+            if live.shape == self.copy.shape and live.dtype == self.copy.dtype:
+                live.copy_(self.copy)
+            else:  # resized or retyped during the test
+                live.data = self.copy.to(live.device, copy=True)
+        elif kind == "dict":
+            values = [(k, v.put_back()) for k, v in self.copy]
+            keys = list(live)
+            if len(keys) != len(values) or not all(_same_key(a, b) for a, (b, _) in zip(keys, values)):
+                live.clear()  # entries added or removed during the test: same dict, same order
+            for k, v in values:
+                live[k] = v
+        elif kind == "list":
+            live[:] = [v.put_back() for v in self.copy]
+        elif kind == "tuple":
+            for v in self.copy:
+                v.put_back()
+        return live
+
+
 class _Snapshot:
-    """One copy of everything the range test changes; :meth:`restore` puts it back bitwise."""
+    """One copy of everything the range test changes; :meth:`restore` puts it back bitwise and
+    in place: the same tensor, dict and list objects the user (and the optimizer) hold."""
 
     def __init__(self, model: torch.nn.Module, optimizer: torch.optim.Optimizer, scheduler: Any,
                  scaler: Any, data: Any, on_cpu: bool) -> None:
         dev = torch.device("cpu") if on_cpu else None
+        memo: dict[int, torch.Tensor] = {}
         self.model, self.optimizer, self.scheduler, self.scaler = model, optimizer, scheduler, scaler
-        self.tensors = [(t, _clone_tree(t, dev)) for t in self._live_tensors(model, optimizer)]
-        self.grads = [(p, None if p.grad is None else _clone_tree(p.grad, dev))
-                      for p in self._params(model, optimizer)]
+        # every module's own parameter and buffer dicts: tensors copied back in place, and a
+        # tensor a module replaced during the test is put back in its slot
+        self.modules = [_Saved(d, dev, memo) for m in model.modules() for d in (m._parameters, m._buffers)]
+        params = self._params(model, optimizer)
+        self.outside = [_Saved(p, dev, memo) for p in params if id(p) not in memo]
+        self.grads = [(p, p.grad, None if p.grad is None else _Saved(p.grad, dev, memo)) for p in params]
         self.training = [(m, m.training) for m in model.modules()]
-        self.opt_state = _clone_tree(optimizer.state_dict(), dev)
+        self.groups = _Saved(optimizer.param_groups, dev, memo, refs=("params",))
+        self.opt_state = _Saved(optimizer.state, dev, memo)
         self.opt_attrs = {k: getattr(optimizer, k) for k in ("_opt_called",) if hasattr(optimizer, k)}
         self.sched_state = _clone_tree(scheduler.state_dict(), dev) if scheduler is not None else None
         self.scaler_state = _clone_tree(scaler.state_dict(), None) if scaler is not None else None
@@ -67,17 +146,6 @@ class _Snapshot:
         self.data_gen_state = self.data_gen.get_state() if self.data_gen is not None else None
 
     @staticmethod
-    def _live_tensors(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> list[torch.Tensor]:
-        seen: set[int] = set()
-        out = []
-        opt_params = [p for g in optimizer.param_groups for p in g["params"]]
-        for t in list(model.parameters()) + list(model.buffers()) + opt_params:
-            if id(t) not in seen:
-                seen.add(id(t))
-                out.append(t)
-        return out
-
-    @staticmethod
     def _params(model: torch.nn.Module, optimizer: torch.optim.Optimizer) -> list[torch.Tensor]:
         seen: set[int] = set()
         out = []
@@ -87,38 +155,65 @@ class _Snapshot:
                 out.append(p)
         return out
 
-    def restore(self, *, rng: bool, final: bool) -> None:
-        """Put the state back. ``final=False`` keeps the snapshot intact for another restore
-        (the optimizer may alias the tensors it is given); ``rng=False`` lets the random
-        generators run on, so a repeated test sees other batches."""
+    def _tensors(self) -> None:
         with torch.no_grad():
-            for live, saved in self.tensors:
-                live.copy_(saved)
-            for p, g in self.grads:
-                if g is None:
+            for saved in self.modules + self.outside:
+                saved.put_back()
+            for p, grad, saved in self.grads:
+                if grad is None:
                     p.grad = None
-                elif p.grad is not None and p.grad.shape == g.shape and p.grad.dtype == g.dtype:
-                    p.grad.copy_(g)
-                else:
-                    p.grad = g.to(p.device, copy=True)
+                    continue
+                saved.put_back()
+                if p.grad is not grad:
+                    p.grad = grad
+
+    def _flags(self) -> None:
         for m, flag in self.training:
             m.training = flag
-        state = self.opt_state if final else _clone_tree(self.opt_state, None)
-        self.optimizer.load_state_dict(state)
+
+    def _optimizer(self) -> None:
+        with torch.no_grad():
+            self.groups.put_back()
+            self.opt_state.put_back()
         for k, v in self.opt_attrs.items():
             setattr(self.optimizer, k, v)
+
+    def _scheduler(self) -> None:
         if self.scheduler is not None:
             self.scheduler.load_state_dict(_clone_tree(self.sched_state, None))
+
+    def _scaler(self) -> None:
         if self.scaler is not None:
             self.scaler.load_state_dict(_clone_tree(self.scaler_state, None))
-        if rng:
-            torch.set_rng_state(self.rng_cpu)
-            if self.rng_cuda is not None:
-                torch.cuda.set_rng_state_all(self.rng_cuda)
-            random.setstate(self.rng_py)
-            np.random.set_state(self.rng_np)
-            if self.data_gen is not None:
-                self.data_gen.set_state(self.data_gen_state)
+
+    def _rng(self) -> None:
+        torch.set_rng_state(self.rng_cpu)
+        if self.rng_cuda is not None:
+            torch.cuda.set_rng_state_all(self.rng_cuda)
+        random.setstate(self.rng_py)
+        np.random.set_state(self.rng_np)
+        if self.data_gen is not None:
+            self.data_gen.set_state(self.data_gen_state)
+
+    def restore(self, *, rng: bool) -> None:
+        """Put the state back, in place; the snapshot stays intact for another restore.
+        ``rng=False`` lets the random generators run on, so a repeated test sees other batches.
+        Every part is restored even when one fails (e.g. a scheduler's ``load_state_dict``);
+        the first error is raised at the end."""
+        error: BaseException | None = None
+        stages = [self._tensors, self._flags, self._optimizer, self._scheduler, self._scaler]
+        for stage in stages + ([self._rng] if rng else []):
+            try:
+                stage()
+            except Exception as exc:  # noqa: PERF203 - each part must be tried
+                error = error or exc
+        if error is not None:
+            raise error
+
+    def restore_uninterrupted(self) -> None:
+        """The final restore: run to its end even if Ctrl-C arrives meanwhile, which is then
+        raised (see :func:`lrkit._uninterrupted.run_to_completion`)."""
+        run_to_completion(lambda: self.restore(rng=True))
 
 
 # ----------------------------------------------------------------------------- batches
@@ -193,7 +288,9 @@ def find_lr(model: torch.nn.Module, optimizer: torch.optim.Optimizer, data: Iter
     :math:`\ell / A` (through ``scaler.scale`` when a ``GradScaler`` is given), and takes one
     optimizer step at rate :math:`\eta_i` (see :func:`lrkit.finder.find_lr` for the rates,
     the smoothing, the stopping rules and the suggestions). The recorded loss is the mean of the
-    :math:`A` = ``accumulation_steps`` micro-batch losses.
+    :math:`A` = ``accumulation_steps`` micro-batch losses. Under DDP (a ``torch.distributed``
+    process group initialised) each micro-batch loss is first averaged across ranks, so every
+    rank records the same losses, stops at the same step and gets the same suggestion.
 
     With several parameter groups the test keeps their ratios: group :math:`g` runs at
     :math:`\eta_i \cdot r_g/\max_h r_h`, :math:`r_g` its rate before the test.
@@ -276,7 +373,7 @@ def find_lr(model: torch.nn.Module, optimizer: torch.optim.Optimizer, data: Iter
                 if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
                     raise TypeError(f"{OWNER}: the loss must be a one-element tensor, got "
                                     f"{type(loss).__name__}: {loss!r:.80}")
-                value = float(loss.detach().float())
+                value = reduce_metric(loss.detach().float(), "mean", owner=OWNER)  # over DDP ranks
                 if not np.isfinite(value):
                     return value
                 scaled = loss / accum
@@ -290,11 +387,11 @@ def find_lr(model: torch.nn.Module, optimizer: torch.optim.Optimizer, data: Iter
             return total / accum
 
         def reset() -> None:
-            snap.restore(rng=False, final=False)
+            snap.restore(rng=False)
             model.train()
 
         def probe(rates: np.ndarray) -> list[float]:
-            snap.restore(rng=True, final=False)
+            snap.restore(rng=True)
             model.train()
             feed[0] = _Cycle(data)
             losses = []
@@ -306,4 +403,4 @@ def find_lr(model: torch.nn.Module, optimizer: torch.optim.Optimizer, data: Iter
 
         return _core_find_lr(step, reset=reset, probe_fn=probe, progress=progress, **opts)
     finally:
-        snap.restore(rng=True, final=True)
+        snap.restore_uninterrupted()
