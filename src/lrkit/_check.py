@@ -41,10 +41,24 @@ def number(name: str, value: Any, owner: str = "") -> float:
             raise _fail(
                 owner, f"{name} must be a number, got {value!r} ({type(value).__name__}){hint}", TypeError
             ) from None
-    value = float(value)
-    if not math.isfinite(value):
-        raise _fail(owner, f"{name} must be finite, got {value!r}")
-    return value
+    try:
+        as_float = float(value)
+    except OverflowError:  # an int beyond the float range (e.g. 2**1100)
+        as_float = math.inf
+    if not math.isfinite(as_float):
+        raise _fail(owner, f"{name} must be a finite number, got {_short(value)}")
+    return as_float
+
+
+def _short(value: Any) -> str:
+    """``repr`` of a value, shortened for huge integers (``2**1100`` has 332 digits)."""
+    text = repr(value)
+    if len(text) <= 40:
+        return text
+    if isinstance(value, int):
+        return f"{text[:12]}... ({len(text)} digits)"
+    return text[:40] + "..."
+
 
 
 def positive(name: str, value: Any, owner: str = "") -> float:
@@ -81,9 +95,14 @@ def integer(name: str, value: Any, owner: str = "", *, minimum: int | None = Non
             raise _fail(
                 owner, f"{name} must be an integer, got {value!r} ({type(value).__name__})", TypeError
             )
+    if abs(value) > _MAX_INT:
+        raise _fail(owner, f"{name} must be an integer within the float range, got {_short(value)}")
     if minimum is not None and value < minimum:
         raise _fail(owner, f"{name} must be >= {minimum}, got {value!r}")
     return int(value)
+
+
+_MAX_INT = 2**1023  # larger integers do not convert to a float
 
 
 def boolean(name: str, value: Any, owner: str = "") -> bool:

@@ -202,7 +202,8 @@ class Restarts(Schedule, name="restarts"):
         local = pos if self.period_mult == 1.0 else pos * (self.period / length)
         value = self.schedule._eval(local, ops)
         if self.peak_decay != 1.0:
-            value = value * ops.power(self.peak_decay, i)
+            # a zero stays zero when a growing peak (peak_decay > 1) has passed the float range
+            value = ops.where(value > 0.0, value * ops.power(self.peak_decay, i), 0.0)
         return value
 
 

@@ -15,23 +15,29 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from lrkit._files import ConfigFileError, read_config_file, yaml_dump
 from lrkit._registry import lookup
 from lrkit.schedule import Schedule
 from lrkit.units import Budget, is_duration_with_unit
 
-__all__ = ["from_config", "load", "dump", "load_config"]
+__all__ = ["from_config", "load", "dump", "load_config", "ConfigFileError"]
 
 
-def _accepted(factory: Any) -> tuple[set[str], set[str], bool]:
-    """(all parameter names, duration parameter names, accepts **kwargs)."""
+def _accepted(factory: Any) -> tuple[set[str], set[str], bool, list[str]]:
+    """(all parameter names, duration parameter names, accepts **kwargs, required names)."""
     if isinstance(factory, type) and dataclasses.is_dataclass(factory):
         flds = [f for f in dataclasses.fields(factory) if f.init]
-        return ({f.name for f in flds}, {f.name for f in flds if f.metadata.get("duration")}, False)
+        required = [f.name for f in flds
+                    if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
+        return ({f.name for f in flds}, {f.name for f in flds if f.metadata.get("duration")}, False,
+                required)
     sig = inspect.signature(factory)
     var_kw = any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
-    names = {n for n, p in sig.parameters.items() if p.kind is not p.VAR_KEYWORD}
+    names = {n for n, p in sig.parameters.items() if p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)}
+    required = [n for n, p in sig.parameters.items()
+                if p.default is p.empty and p.kind not in (p.VAR_KEYWORD, p.VAR_POSITIONAL)]
     durations = set(getattr(factory, "__lrkit_durations__", ()))
-    return names, durations, var_kw
+    return names, durations, var_kw, required
 
 
 def _decode(value: Any, budget: Budget | None, where: str) -> Any:
@@ -63,7 +69,7 @@ def from_config(config: Mapping[str, Any] | Schedule, *, budget: Budget | Mappin
         factory = lookup(name)
     except (ValueError, TypeError) as exc:
         raise type(exc)(f"{_where}: {exc}") from None
-    names, durations, var_kw = _accepted(factory)
+    names, durations, var_kw, required = _accepted(factory)
     unknown = [k for k in cfg if k not in names]
     if unknown and not var_kw:
         import difflib
@@ -75,6 +81,11 @@ def from_config(config: Mapping[str, Any] | Schedule, *, budget: Budget | Mappin
         raise ValueError(
             f"{_where}: {name} has no parameter {', '.join(hints)}; valid: {', '.join(sorted(names))}"
         )
+    missing = [k for k in required if k not in cfg]
+    if missing:
+        plural = "s" if len(missing) > 1 else ""
+        raise ValueError(f"{_where}: {name} needs the argument{plural} {', '.join(map(repr, missing))} "
+                         f"(got {', '.join(map(repr, cfg)) or 'none'})")
     kwargs = {}
     for key, value in cfg.items():
         here = f"{_where}.{key}"
@@ -100,30 +111,14 @@ def from_config(config: Mapping[str, Any] | Schedule, *, budget: Budget | Mappin
         raise type(exc)(f"{_where} ({name}): {msg}") from None
 
 
-def _read(path: Path) -> Any:
-    text = path.read_text(encoding="utf-8")
-    suffix = path.suffix.lower()
-    if suffix == ".json":
-        return json.loads(text)
-    if suffix in (".yaml", ".yml"):
-        import yaml
-
-        return yaml.safe_load(text)
-    if suffix == ".toml":
-        import tomllib
-
-        return tomllib.loads(text)
-    raise ValueError(f"path must end in .json, .yaml, .yml or .toml, got {str(path)!r}")
-
-
 def load_config(path: str | os.PathLike[str]) -> dict[str, Any]:
     """Read a config file (JSON, YAML or TOML) into a plain dict, safely."""
     p = Path(path)
     if not p.is_file():
         raise FileNotFoundError(f"config file not found: {str(p)!r}")
-    data = _read(p)
+    data = read_config_file(p)
     if not isinstance(data, Mapping):
-        raise ValueError(f"{p}: the file must hold a mapping, got {type(data).__name__}")
+        raise ConfigFileError(p, f"the file must hold a mapping, got {type(data).__name__}")
     return dict(data)
 
 
@@ -151,9 +146,7 @@ def dump(schedule: Schedule, path: str | os.PathLike[str]) -> None:
     if suffix == ".json":
         p.write_text(json.dumps(cfg, indent=2) + "\n", encoding="utf-8")
     elif suffix in (".yaml", ".yml"):
-        import yaml
-
-        p.write_text(yaml.safe_dump(cfg, sort_keys=False), encoding="utf-8")
+        p.write_text(yaml_dump(cfg), encoding="utf-8")
     elif suffix == ".toml":
         p.write_text(_to_toml(cfg), encoding="utf-8")
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any, ClassVar
 
 from lrkit._ops import PY, backend_for
@@ -29,6 +30,12 @@ class Schedule:
     kind, on the same device, traceable).  Subclasses implement ``_eval(t, ops)``
     once, with the array-operations facade ``ops``.
 
+    Steps outside the domain, one rule for every array kind: a negative step evaluates as
+    step 0 (the value before the first update); a NaN or infinite step raises ``ValueError``
+    naming ``step`` for Python numbers and NumPy arrays. Tensors on a device and traced values
+    (torch, JAX, TensorFlow) are clamped at 0 too but not checked for NaN, which would need a
+    host synchronisation: a NaN step there gives a NaN value.
+
     Schedules compose with operators: ``s * 0.1`` scales, ``s * other`` multiplies
     pointwise, ``s / 2`` divides by a constant.
     """
@@ -45,12 +52,19 @@ class Schedule:
     # -- evaluation -------------------------------------------------------------------
     def __call__(self, step: Any) -> Any:
         tp = type(step)
-        if tp is int or tp is float:
+        if tp is float and 0.0 <= step < _INF:
+            return float(self._eval(step, PY))
+        if tp is int and 0 <= step <= _MAX_INT_STEP:
             return float(self._eval(float(step), PY))
         ops = backend_for(step)
         if ops is PY:
-            return float(self._eval(float(step), PY))
-        return ops.finish(self._eval(ops.prepare(step), ops))
+            return float(self._eval(_host_step(step), PY))
+        t = ops.prepare(step)
+        if ops.name == "numpy":
+            t = _host_steps(t)
+        else:  # on a device or traced: no host sync, so only the clamp at 0 (see ``Schedule``)
+            t = ops.maximum(t, 0.0)
+        return ops.finish(self._eval(t, ops))
 
     def _eval(self, t: Any, ops: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -98,6 +112,41 @@ class Schedule:
 
         d = _check.positive("divisor", other, "Schedule / divisor")
         return Scale(self, 1.0 / d)
+
+
+_INF = math.inf
+_MAX_INT_STEP = 2**1023  # beyond this an int step does not convert to a float
+
+
+def _step_error(step: Any) -> ValueError:
+    text = repr(step) if len(repr(step)) <= 40 else repr(step)[:20] + "..."
+    return ValueError(f"step must be a finite number (an optimizer step, >= 0), got {text}")
+
+
+def _host_step(step: Any) -> float:
+    """A Python/NumPy scalar step as a float: NaN and infinities raise, a negative step is 0."""
+    try:
+        t = float(step)
+    except OverflowError:
+        raise _step_error(step) from None
+    if not math.isfinite(t):
+        raise _step_error(step)
+    return t if t > 0.0 else 0.0
+
+
+def _host_steps(t: Any) -> Any:
+    """A NumPy array of steps: NaN and infinities raise, negative steps become 0."""
+    import numpy as np
+
+    if t.size == 0:
+        return t
+    lo, hi = t.min(), t.max()
+    if lo >= 0.0 and hi < _INF:  # also false when a NaN is present
+        return t
+    if not np.isfinite(t).all():
+        bad = t[~np.isfinite(t)].flat[0]
+        raise _step_error(float(bad))
+    return np.maximum(t, 0.0)
 
 
 def _encode(value: Any) -> Any:

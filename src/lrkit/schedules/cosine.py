@@ -82,7 +82,10 @@ class Cosine(Schedule, name="cosine"):
         # 1/2 (1 + cos(pi u)) = sin^2(pi (1 - u) / 2), with 1 - u = (T - tau) / T formed without
         # cancellation: relative accuracy holds all the way down to the floor
         if self.k != 1.0:
-            tk = self.steps**self.k
+            tk = _power_or_inf(self.steps, self.k)
+            if tk == math.inf:  # T^k beyond the float range: the same fraction, scaled by T first
+                u = ops.clip(t, 0.0, self.steps) / self.steps
+                return ops.sin((1.0 - ops.power(u, self.k)) * (0.5 * math.pi)) ** 2
             return ops.sin((tk - ops.power(ops.clip(t, 0.0, self.steps), self.k)) * (0.5 * math.pi / tk)) ** 2
         return ops.sin((self.steps - ops.clip(t, 0.0, self.steps)) * (0.5 * math.pi / self.steps)) ** 2
 
@@ -95,26 +98,43 @@ class Cosine(Schedule, name="cosine"):
         return self.end + (self.start - self.end) * c if self.end else self.start * c
 
 
+def _power_or_inf(a: float, b: float) -> float:
+    try:
+        return float(a**b)
+    except OverflowError:
+        return math.inf
+
+
+# Cycle counts are capped here: t/P (or t(m-1)/P) beyond it only arises from a period tiny next
+# to the step (or a huge period_mult), where the float cycle arithmetic would overflow to NaN.
+_MAX_CYCLES = 1e300
+_MAX_LENGTH = 1e300  # a cycle at least this long is as good as endless
+
+
 def cycle_index(t: Any, ops: Any, period: float, mult: float) -> tuple[Any, Any, Any]:
     """Cycle number :math:`i`, position in the cycle and cycle length at step ``t``.
 
     Cycle :math:`i` starts at :math:`S_i = P (m^i - 1)/(m - 1)` (:math:`S_i = iP` for
     :math:`m = 1`) and lasts :math:`P m^i`. The index from the logarithm is corrected by one
     in either direction so that exact boundaries are never missed by floating rounding.
+    :math:`t/P` (resp. :math:`t(m-1)/P`) is capped at :math:`10^{300}` so that degenerate
+    periods (far below one step) still give finite values instead of NaN.
     """
     if mult == 1.0:
-        i = ops.floor(t / period)
+        i = ops.floor(ops.minimum(t / period, _MAX_CYCLES))
         return i, t - i * period, ops.full_like(t, period)
     log_m = math.log(mult)
-    i = ops.floor(ops.log(1.0 + t * (mult - 1.0) / period) / log_m)
+    ratio = (mult - 1.0) / period
+    i = ops.floor(ops.log(1.0 + ops.minimum(t * ratio, _MAX_CYCLES)) / log_m)
     i = ops.maximum(i, 0.0)
 
     def start_of(k: Any) -> Any:
-        return period * (ops.power(mult, k) - 1.0) / (mult - 1.0)
+        # (m^k - 1) / ratio: m^k <= 1 + t*ratio keeps it <= t, so it is finite whenever it matters
+        return (ops.power(mult, k) - 1.0) / ratio
 
     i = ops.where(start_of(i + 1.0) <= t, i + 1.0, i)
     i = ops.where(start_of(i) > t, ops.maximum(i - 1.0, 0.0), i)
-    return i, t - start_of(i), period * ops.power(mult, i)
+    return i, t - start_of(i), ops.minimum(period * ops.power(mult, i), _MAX_LENGTH)
 
 
 @dataclass(frozen=True)

@@ -78,8 +78,9 @@ class Cyclic(Schedule, name="cyclic"):
         cycle, h = triangle(t, ops, self.step_size_up, self.step_size_down)
         if self.mode == "triangular2":
             h = h / ops.power(2.0, cycle - 1.0)
-        elif self.mode == "exp_range":
-            h = h * ops.power(self.gamma, t)
+        elif self.mode == "exp_range" and self.gamma != 1.0:
+            # 0 at the base stays 0 when gamma > 1 has grown gamma^t past the float range
+            h = ops.where(h > 0.0, h * ops.power(self.gamma, t), 0.0)
         return h
 
     def _eval(self, t: Any, ops: Any) -> Any:
