@@ -95,7 +95,8 @@ def test_dump_quotes_strings_that_would_read_back_as_numbers(tmp_path):
 
 
 def test_missing_arguments_are_named_in_the_config_error():
-    with pytest.raises(ValueError, match=r"config: linear needs the arguments 'end', 'steps' \(got 'start'\)"):
+    msg = r"config: linear needs the arguments 'end', 'steps' \(got 'start'\)"
+    with pytest.raises(ValueError, match=msg):
         lrkit.from_config({"type": "linear", "start": 0.1})
     with pytest.raises(ValueError, match=r"has no parameter 'step' \(did you mean 'steps'\?\)"):
         lrkit.from_config({"type": "linear", "start": 0.1, "end": 0.0, "step": 3})

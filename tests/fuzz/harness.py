@@ -26,7 +26,6 @@ from typing import Any
 import numpy as np
 
 import lrkit
-from lrkit._registry import lookup
 
 LIMIT = 2.0
 
@@ -58,7 +57,8 @@ BASE: dict[str, dict[str, Any]] = {
     "hf.cosine_warmup_with_min_lr": {"num_warmup_steps": 10, "num_training_steps": 100, "lr": 0.1,
                                      "min_lr_rate": 0.1},
     "hf.cosine_with_min_lr": {"num_warmup_steps": 10, "num_training_steps": 100, "lr": 0.1, "min_lr": 0.001},
-    "hf.cosine_with_restarts": {"num_warmup_steps": 10, "num_training_steps": 100, "lr": 0.1, "num_cycles": 3},
+    "hf.cosine_with_restarts": {"num_warmup_steps": 10, "num_training_steps": 100, "lr": 0.1,
+                                "num_cycles": 3},
     "hf.inverse_sqrt": {"num_warmup_steps": 10, "timescale": 20, "lr": 0.1},
     "hf.linear": {"num_warmup_steps": 10, "num_training_steps": 100, "lr": 0.1},
     "hf.polynomial": {"num_warmup_steps": 10, "num_training_steps": 100, "lr": 0.1, "lr_end": 1e-7,
