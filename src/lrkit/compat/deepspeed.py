@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lrkit import _check
+from lrkit.compat._rate import RelativeMixin, rate_kwargs, resolve_lr, takes_optimizer
 from lrkit.schedule import Schedule, duration_field
 from lrkit.schedules._base import owner, set_field
 from lrkit.schedules.cyclic import MomentumOf
@@ -71,8 +72,9 @@ def _warmup_gamma(t: Any, ops: Any, kind: str, w: int) -> Any:
     return ops.maximum(t - 1.0, 0.0) / w
 
 
+@takes_optimizer("kw")
 @dataclass(frozen=True)
-class WarmupLR(Schedule, name="deepspeed.WarmupLR"):
+class WarmupLR(RelativeMixin, Schedule, name="deepspeed.WarmupLR"):
     """DeepSpeed ``WarmupLR``: a log or linear warmup, then constant.
 
     With :math:`i = t - 1` and :math:`W = \\max(2, \\text{warmup\\_num\\_steps})`:
@@ -91,6 +93,7 @@ class WarmupLR(Schedule, name="deepspeed.WarmupLR"):
     warmup_type: str = "log"
     last_batch_iteration: int = -1
     lr: float | None = None
+    relative: bool = field(default=False, kw_only=True)
     _max: float = field(init=False, repr=False, compare=False, default=0.0)
 
     def __post_init__(self) -> None:
@@ -102,10 +105,10 @@ class WarmupLR(Schedule, name="deepspeed.WarmupLR"):
         set_field(self, "warmup_min_lr", _scalar("warmup_min_lr", self.warmup_min_lr, o))
         if self.lr is not None:
             set_field(self, "lr", _scalar("lr", self.lr, o))
+        _check.boolean("relative", self.relative, o)
         if self.warmup_max_lr is None:
-            if self.lr is None:
-                raise ValueError(f"{o}: warmup_max_lr is None, which means the optimizer's "
-                                 "learning rate: pass lr=<the optimizer's lr>")
+            # the optimizer's rate: each group's own (relative), lr=None meaning any optimizer's
+            resolve_lr(self, o)
             top = self.lr
         else:
             top = _scalar("warmup_max_lr", self.warmup_max_lr, o)
@@ -135,6 +138,7 @@ class WarmupLR(Schedule, name="deepspeed.WarmupLR"):
         return self.warmup_min_lr + (self._max - self.warmup_min_lr) * gamma
 
 
+@takes_optimizer("kw")
 @dataclass(frozen=True)
 class WarmupDecayLR(WarmupLR, name="deepspeed.WarmupDecayLR"):
     """DeepSpeed ``WarmupDecayLR``: :class:`WarmupLR`'s warmup, then a linear decay to
@@ -163,8 +167,9 @@ class WarmupDecayLR(WarmupLR, name="deepspeed.WarmupDecayLR"):
         return ops.maximum((n - (t - 1.0)) / float(max(1.0, n - self._w)), 0.0)
 
 
+@takes_optimizer("kw")
 @dataclass(frozen=True)
-class WarmupCosineLR(Schedule, name="deepspeed.WarmupCosineLR"):
+class WarmupCosineLR(RelativeMixin, Schedule, name="deepspeed.WarmupCosineLR"):
     """DeepSpeed ``WarmupCosineLR``: the optimizer's rate times a ratio that warms up from
     ``warmup_min_ratio`` to 1, then follows a cosine down to ``cos_min_ratio``.
 
@@ -187,6 +192,7 @@ class WarmupCosineLR(Schedule, name="deepspeed.WarmupCosineLR"):
     warmup_type: str = "log"
     last_batch_iteration: int = -1
     lr: float | None = None
+    relative: bool = field(default=False, kw_only=True)
 
     def __post_init__(self) -> None:
         o = owner(self)
@@ -196,10 +202,9 @@ class WarmupCosineLR(Schedule, name="deepspeed.WarmupCosineLR"):
         set_field(self, "cos_min_ratio", _scalar("cos_min_ratio", self.cos_min_ratio, o))
         _check.choice("warmup_type", self.warmup_type, WARMUP_TYPES, o)
         _fresh(self.last_batch_iteration, o)
-        if self.lr is None:
-            raise ValueError(f"{o}: WarmupCosineLR scales the optimizer's learning rate: pass "
-                             "lr=<the optimizer's lr>")
-        set_field(self, "lr", _scalar("lr", self.lr, o))
+        if self.lr is not None:
+            _scalar("lr", self.lr, o)
+        resolve_lr(self, o)  # it scales the optimizer's rate: None = relative to any optimizer
 
     @property
     def horizon(self) -> float:
@@ -222,6 +227,7 @@ class WarmupCosineLR(Schedule, name="deepspeed.WarmupCosineLR"):
         return self.lr * ratio
 
 
+@takes_optimizer("drop")
 @dataclass(frozen=True)
 class OneCycle(Schedule, name="deepspeed.OneCycle"):
     """DeepSpeed ``OneCycle``: one triangular (optionally staircase) cycle between
@@ -352,6 +358,7 @@ class OneCycle(Schedule, name="deepspeed.OneCycle"):
         return ops.where(t < 1.0, lo, value)
 
 
+@takes_optimizer("drop")
 @dataclass(frozen=True)
 class LRRangeTest(Schedule, name="deepspeed.LRRangeTest"):
     """DeepSpeed ``LRRangeTest``: a rate growing linearly (or in stairs) without bound.
@@ -392,11 +399,14 @@ _TYPES: dict[str, type[Schedule]] = {
 }
 
 
-def from_config(scheduler: Mapping[str, Any], *, lr: float | None = None) -> Schedule:
+def from_config(scheduler: Mapping[str, Any], *, lr: float | None = None,
+                optimizer: Any = None) -> Schedule:
     """The schedule of a DeepSpeed config's ``"scheduler"`` section,
-    ``{"type": "WarmupLR", "params": {...}}``. ``lr`` is the optimizer's learning rate (used by
-    ``WarmupLR`` without ``warmup_max_lr`` and by ``WarmupCosineLR``)."""
+    ``{"type": "WarmupLR", "params": {...}}``. ``WarmupLR`` without ``warmup_max_lr`` and
+    ``WarmupCosineLR`` use the optimizer's rate: pass ``optimizer=`` (relative: each param
+    group's own rate, as DeepSpeed), or ``lr=`` (absolute), or neither (relative)."""
     o = "deepspeed.from_config"
+    rate = rate_kwargs(optimizer, lr, o)
     if not isinstance(scheduler, Mapping):
         raise TypeError(f"{o}: scheduler must be the 'scheduler' mapping of a DeepSpeed config, "
                         f"got {scheduler!r}")
@@ -412,6 +422,6 @@ def from_config(scheduler: Mapping[str, Any], *, lr: float | None = None) -> Sch
     if unknown:
         raise ValueError(f"{o}: {kind} has no parameter {', '.join(map(repr, unknown))}; valid: "
                          f"{', '.join(sorted(names - {'lr'}))}")
-    if "lr" in names and lr is not None:
-        params.setdefault("lr", lr)
+    if "lr" in names and "lr" not in params and rate["lr"] is not None:
+        params.update(rate)
     return cls(**params)

@@ -32,12 +32,14 @@ exactly as timm draws it (a torch generator seeded with ``noise_seed + t``; see
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lrkit import _check
+from lrkit.compat._rate import RelativeMixin, is_optimizer, rate_kwargs, resolve_lr, takes_optimizer
 from lrkit.compat._timm_noise import timm_noise
 from lrkit.compat._torch_callable import elementwise
 from lrkit.schedule import Schedule, duration_field
@@ -48,7 +50,7 @@ __all__ = ["CosineLRScheduler", "TanhLRScheduler", "StepLRScheduler", "MultiStep
            "PolyLRScheduler", "WSDLRScheduler", "create_scheduler_v2", "missed_restarts"]
 
 
-class _Timm(Schedule):
+class _Timm(RelativeMixin, Schedule):
     """Validation and the parts every timm scheduler shares (time, warmup, cycles, noise)."""
 
     __slots__ = ()
@@ -58,7 +60,7 @@ class _Timm(Schedule):
     def _check_common(self) -> str:
         o = owner(self)
         s: Any = self
-        set_field(self, "lr", _check.non_negative("lr", s.lr, o))
+        resolve_lr(self, o)
         set_field(self, "warmup_t", _check.integer("warmup_t", s.warmup_t, o, minimum=0))
         set_field(self, "warmup_lr_init", _check.non_negative("warmup_lr_init", s.warmup_lr_init, o))
         if self._has_prefix:
@@ -95,6 +97,33 @@ class _Timm(Schedule):
         set_field(self, "cycle_mul", mul)
         set_field(self, "cycle_decay", _check.non_negative("cycle_decay", s.cycle_decay, o))
         set_field(self, "cycle_limit", _check.integer("cycle_limit", s.cycle_limit, o, minimum=0))
+
+    @property
+    def t_unit(self) -> str:
+        """What the argument :math:`t` counts: ``"step"`` (optimizer updates: with
+        ``t_in_epochs=False``, timm's ``num_updates``, or with ``steps_per_epoch``) or
+        ``"epoch"`` (``t_in_epochs=True`` without ``steps_per_epoch``: timm's epoch, so a
+        driver stepping per batch would run the whole schedule in ``num_epochs`` batches)."""
+        s: Any = self
+        return "epoch" if s.t_in_epochs and s.steps_per_epoch is None else "step"
+
+    def _length(self) -> float | None:
+        """The schedule's length in timm's ``t`` (``None`` when it has none)."""
+        return None
+
+    @property
+    def horizon(self) -> float | None:
+        """timm's ``get_cycle_length()`` (with a prefix warmup), in the unit of :attr:`t_unit`."""
+        n = self._length()
+        s: Any = self
+        if n is None or s.steps_per_epoch is None:
+            return n
+        return float(n) * s.steps_per_epoch
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{f.name}={getattr(self, f.name)!r}"
+                           for f in dataclasses.fields(self) if f.repr)
+        return f"{type(self).__name__}({fields}; t counts {self.t_unit}s)"
 
     # -- evaluation --------------------------------------------------------------------------
     def _time(self, t: Any, ops: Any) -> Any:
@@ -184,7 +213,8 @@ def _peak(s: Any, i: Any, ops: Any) -> Any:
     return s.lr * ops.power(s.cycle_decay, i)
 
 
-@dataclass(frozen=True)
+@takes_optimizer()
+@dataclass(frozen=True, repr=False)
 class CosineLRScheduler(_Timm, name="timm.cosine"):
     """``timm.scheduler.CosineLRScheduler`` (SGDR with k-decay).
 
@@ -195,7 +225,8 @@ class CosineLRScheduler(_Timm, name="timm.cosine"):
     with :math:`i, T_i, \\tau` the cycle, its length and the position in it (module docstring).
     """
 
-    lr: float
+    lr: float | None
+    relative: bool = field(default=False, kw_only=True)
     t_initial: int = duration_field()
     lr_min: float = 0.0
     cycle_mul: float = 1.0
@@ -217,6 +248,9 @@ class CosineLRScheduler(_Timm, name="timm.cosine"):
         self._check_cycles(o)
         set_field(self, "k_decay", _check.positive("k_decay", self.k_decay, o))
 
+    def _length(self) -> float:
+        return float(_cycle_length(self))
+
     def _curve(self, t: Any, ops: Any) -> Any:
         i, t_i, t_curr = _cycle(self, t, ops)
         k, b = self.k_decay, self.lr_min
@@ -225,7 +259,8 @@ class CosineLRScheduler(_Timm, name="timm.cosine"):
         return ops.where(i < self.cycle_limit, c, b)
 
 
-@dataclass(frozen=True)
+@takes_optimizer()
+@dataclass(frozen=True, repr=False)
 class TanhLRScheduler(_Timm, name="timm.tanh"):
     """``timm.scheduler.TanhLRScheduler`` (Hsueh et al. 2019), with timm's cycles.
 
@@ -236,7 +271,8 @@ class TanhLRScheduler(_Timm, name="timm.tanh"):
     Without ``warmup_prefix`` the warmup rises to the curve's value at :math:`W`.
     """
 
-    lr: float
+    lr: float | None
+    relative: bool = field(default=False, kw_only=True)
     t_initial: int = duration_field()
     lb: float = -7.0
     ub: float = 3.0
@@ -270,6 +306,9 @@ class TanhLRScheduler(_Timm, name="timm.tanh"):
 
         return float(self._curve(float(self.warmup_t), PY))
 
+    def _length(self) -> float:
+        return float(_cycle_length(self))
+
     def _curve(self, t: Any, ops: Any) -> Any:
         i, t_i, t_curr = _cycle(self, t, ops)
         b = self.lr_min
@@ -278,7 +317,8 @@ class TanhLRScheduler(_Timm, name="timm.tanh"):
         return ops.where(i < self.cycle_limit, c, b)
 
 
-@dataclass(frozen=True)
+@takes_optimizer()
+@dataclass(frozen=True, repr=False)
 class PolyLRScheduler(_Timm, name="timm.poly"):
     """``timm.scheduler.PolyLRScheduler``:
 
@@ -287,7 +327,8 @@ class PolyLRScheduler(_Timm, name="timm.poly"):
     (:math:`b` after ``cycle_limit`` cycles). Legend: :math:`p` = ``power`` (timm's default 0.5).
     """
 
-    lr: float
+    lr: float | None
+    relative: bool = field(default=False, kw_only=True)
     t_initial: int = duration_field()
     power: float = 0.5
     lr_min: float = 0.0
@@ -311,6 +352,9 @@ class PolyLRScheduler(_Timm, name="timm.poly"):
         set_field(self, "power", _check.non_negative("power", self.power, o))
         set_field(self, "k_decay", _check.positive("k_decay", self.k_decay, o))
 
+    def _length(self) -> float:
+        return float(_cycle_length(self))
+
     def _curve(self, t: Any, ops: Any) -> Any:
         i, t_i, t_curr = _cycle(self, t, ops)
         k, b = self.k_decay, self.lr_min
@@ -319,7 +363,8 @@ class PolyLRScheduler(_Timm, name="timm.poly"):
         return ops.where(i < self.cycle_limit, c, b)
 
 
-@dataclass(frozen=True)
+@takes_optimizer()
+@dataclass(frozen=True, repr=False)
 class StepLRScheduler(_Timm, name="timm.step"):
     """``timm.scheduler.StepLRScheduler``: :math:`\\eta_t = \\eta_0\\, r^{\\lfloor t / d \\rfloor}`.
 
@@ -327,7 +372,8 @@ class StepLRScheduler(_Timm, name="timm.step"):
     True here, as in timm.
     """
 
-    lr: float
+    lr: float | None
+    relative: bool = field(default=False, kw_only=True)
     decay_t: float = duration_field()
     decay_rate: float = 1.0
     warmup_t: int = 0
@@ -349,7 +395,8 @@ class StepLRScheduler(_Timm, name="timm.step"):
         return self.lr * ops.power(self.decay_rate, ops.floor(t / self.decay_t))
 
 
-@dataclass(frozen=True)
+@takes_optimizer()
+@dataclass(frozen=True, repr=False)
 class MultiStepLRScheduler(_Timm, name="timm.multistep"):
     """``timm.scheduler.MultiStepLRScheduler``:
 
@@ -360,7 +407,8 @@ class MultiStepLRScheduler(_Timm, name="timm.multistep"):
     at the milestone). Legend: :math:`d_j` = ``decay_t``, :math:`r` = ``decay_rate``.
     """
 
-    lr: float
+    lr: float | None
+    relative: bool = field(default=False, kw_only=True)
     decay_t: tuple[int, ...] = duration_field()
     decay_rate: float = 1.0
     warmup_t: int = 0
@@ -399,7 +447,8 @@ _STABLE = ("constant", "rsqrt", "power")
 _DECAY = ("linear", "1-sqrt", "cosine", "power", "exp")
 
 
-@dataclass(frozen=True)
+@takes_optimizer()
+@dataclass(frozen=True, repr=False)
 class WSDLRScheduler(_Timm, name="timm.wsd"):
     """``timm.scheduler.WSDLRScheduler``: warmup, stable, decay over ``t_initial`` steps after the
     warmup.
@@ -420,7 +469,8 @@ class WSDLRScheduler(_Timm, name="timm.wsd"):
 
     _has_prefix = False
 
-    lr: float
+    lr: float | None
+    relative: bool = field(default=False, kw_only=True)
     t_initial: int = duration_field()
     decay_t: int = duration_field()
     lr_min: float = 0.0
@@ -466,8 +516,7 @@ class WSDLRScheduler(_Timm, name="timm.wsd"):
                                  f"(it defaults to warmup_t={self.warmup_t!r}), got {ts!r}")
             set_field(self, "stable_timescale", ts)
 
-    @property
-    def horizon(self) -> float:
+    def _length(self) -> float:
         return float(self.warmup_t + self.t_initial)
 
     def _decay(self, u: Any, ops: Any) -> Any:
@@ -497,7 +546,7 @@ class WSDLRScheduler(_Timm, name="timm.wsd"):
 
 
 # -- the factory ---------------------------------------------------------------------------------
-def create_scheduler_v2(lr: float = 1.0, sched: str = "cosine", num_epochs: int = 300,
+def create_scheduler_v2(lr: Any = None, sched: str = "cosine", num_epochs: int = 300,
                         decay_epochs: float | None = None,
                         decay_milestones: Any = (90, 180, 270), cooldown_epochs: int = 0,
                         patience_epochs: int = 10, decay_rate: float = 0.1, min_lr: float = 0.0,
@@ -507,19 +556,41 @@ def create_scheduler_v2(lr: float = 1.0, sched: str = "cosine", num_epochs: int 
                         cycle_decay: float = 0.1, cycle_limit: int = 1, k_decay: float = 1.0,
                         decay_fn: str | None = None, stable_timescale: float | None = None,
                         plateau_mode: str = "max", step_on_epochs: bool = True,
-                        updates_per_epoch: int = 0, steps_per_epoch: int | None = None,
-                        ) -> tuple[Schedule | None, int]:
-    """``timm.scheduler.create_scheduler_v2`` with ``lr=`` in place of the optimizer.
+                        updates_per_epoch: int = 0, steps_per_epoch: int | None = None, *,
+                        optimizer: Any = None) -> tuple[Schedule | None, int]:
+    """``timm.scheduler.create_scheduler_v2(optimizer, ...)``, a rename: the optimizer first as
+    in timm (the schedule is then **relative**: each param group follows timm's curve from its
+    own initial rate), or ``lr=`` in its place (absolute), or neither (relative, reference 1).
 
     Returns ``(schedule, num_epochs)`` like timm: the schedule for ``sched`` (``cosine``,
     ``tanh``, ``step``, ``constant``, ``multistep``, ``poly`` — ``decay_rate`` is its power —,
     ``wsd``, ``rsqrt``; ``None`` for ``none``) and the number of epochs to train, which timm
-    extends by the cycles, the cooldown and a prefix warmup. With ``step_on_epochs=False`` every
-    epoch count is multiplied by ``updates_per_epoch``; with ``step_on_epochs=True``,
-    ``steps_per_epoch`` (an lrkit addition) makes the schedule count optimizer steps.
-    ``plateau`` (a metric-driven scheduler) is not provided.
+    extends by the cycles, the cooldown and a prefix warmup. ``plateau`` (a metric-driven
+    scheduler) is not provided.
+
+    **What** :math:`t` **counts** (the schedule's :attr:`~_Timm.t_unit`, also in its repr):
+
+    * ``step_on_epochs=False``: optimizer updates. Every epoch count is multiplied by
+      ``updates_per_epoch`` (required), as timm does; the schedule changes every update.
+    * ``step_on_epochs=True`` with ``updates_per_epoch`` (or ``steps_per_epoch``, lrkit's name
+      for it): optimizer updates too, holding each epoch's rate for its ``updates_per_epoch``
+      updates — timm's values when its training script calls ``step(epoch)`` once per epoch.
+    * ``step_on_epochs=True`` alone: epochs, as in timm. Step such a schedule once per epoch; a
+      driver stepping per batch would run it all in ``num_epochs`` batches.
     """
     o = "create_scheduler_v2"
+    if is_optimizer(lr):
+        if optimizer is not None:
+            raise TypeError(f"{o}: optimizer given twice")
+        lr, optimizer = None, lr
+    rate = rate_kwargs(optimizer, lr, o)
+    _check.boolean("step_on_epochs", step_on_epochs, o)
+    if step_on_epochs and updates_per_epoch:
+        upe = _check.integer("updates_per_epoch", updates_per_epoch, o, minimum=1)
+        if steps_per_epoch is not None and steps_per_epoch != upe:
+            raise ValueError(f"{o}: steps_per_epoch and updates_per_epoch are the same count; got "
+                             f"{steps_per_epoch!r} and {updates_per_epoch!r}")
+        steps_per_epoch = upe
     _check.choice("sched", sched, ("cosine", "tanh", "step", "constant", "multistep", "poly",
                                    "wsd", "rsqrt", "none", "plateau"), o)
     if sched == "plateau":
@@ -547,7 +618,7 @@ def create_scheduler_v2(lr: float = 1.0, sched: str = "cosine", num_epochs: int 
     else:
         noise_range = None
     common: dict[str, Any] = dict(
-        lr=lr, t_in_epochs=step_on_epochs, noise_range_t=noise_range, noise_pct=noise_pct,
+        **rate, t_in_epochs=step_on_epochs, noise_range_t=noise_range, noise_pct=noise_pct,
         noise_std=noise_std, noise_seed=noise_seed,
         steps_per_epoch=steps_per_epoch if step_on_epochs else None)
     warm = dict(warmup_lr_init=warmup_lr, warmup_t=warmup_t, warmup_prefix=warmup_prefix)

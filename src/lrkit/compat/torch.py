@@ -21,12 +21,14 @@ element (not inside ``jax.jit``) and cannot be written to a config (``to_config`
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from lrkit import _check
+from lrkit.compat._rate import RelativeMixin, resolve_lr, takes_optimizer
 from lrkit.compat._torch_callable import RunningProduct, elementwise, require_callable
 from lrkit.schedule import Schedule, duration_field
 from lrkit.schedules._base import owner, set_field
@@ -75,8 +77,9 @@ class _TorchSchedule(Schedule):
 
 
 # -- step-wise ----------------------------------------------------------------------------
+@takes_optimizer()
 @dataclass(frozen=True)
-class StepLR(_TorchSchedule, name="torch.StepLR"):
+class StepLR(RelativeMixin, _TorchSchedule, name="torch.StepLR"):
     """``torch.optim.lr_scheduler.StepLR``: multiply by ``gamma`` every ``step_size`` steps.
 
     .. math:: \\eta_t = \\eta_0\\, \\gamma^{\\lfloor t / N \\rfloor}
@@ -84,13 +87,14 @@ class StepLR(_TorchSchedule, name="torch.StepLR"):
     Legend: :math:`\\eta_0` = ``lr``, :math:`\\gamma` = ``gamma``, :math:`N` = ``step_size``.
     """
 
-    lr: float
+    lr: float | None
     step_size: int = duration_field()
     gamma: float = 0.1
+    relative: bool = field(default=False, kw_only=True)
 
     def __post_init__(self) -> None:
         o = owner(self)
-        set_field(self, "lr", _check.non_negative("lr", self.lr, o))
+        resolve_lr(self, o)
         set_field(self, "step_size", _count("step_size", self.step_size, o, 1))
         set_field(self, "gamma", _check.non_negative("gamma", self.gamma, o))
 
@@ -102,8 +106,9 @@ class StepLR(_TorchSchedule, name="torch.StepLR"):
         return ops.where(hit, ops.full_like(t, self.gamma), 1.0)
 
 
+@takes_optimizer()
 @dataclass(frozen=True)
-class MultiStepLR(_TorchSchedule, name="torch.MultiStepLR"):
+class MultiStepLR(RelativeMixin, _TorchSchedule, name="torch.MultiStepLR"):
     """``torch.optim.lr_scheduler.MultiStepLR``: multiply by ``gamma`` at each milestone.
 
     .. math:: \\eta_t = \\eta_0\\, \\gamma^{\\#\\{i:\\ m_i \\le t\\}}
@@ -112,13 +117,14 @@ class MultiStepLR(_TorchSchedule, name="torch.MultiStepLR"):
     Legend: :math:`\\eta_0` = ``lr``, :math:`m_i` = ``milestones``, :math:`\\gamma` = ``gamma``.
     """
 
-    lr: float
+    lr: float | None
     milestones: tuple[int, ...] = duration_field()
     gamma: float = 0.1
+    relative: bool = field(default=False, kw_only=True)
 
     def __post_init__(self) -> None:
         o = owner(self)
-        set_field(self, "lr", _check.non_negative("lr", self.lr, o))
+        resolve_lr(self, o)
         if isinstance(self.milestones, (str, bytes)) or not hasattr(self.milestones, "__iter__"):
             raise TypeError(f"{o}: milestones must be a list of integers, got {self.milestones!r}")
         ms = tuple(sorted(_count(f"milestones[{i}]", m, o) for i, m in enumerate(self.milestones)))
@@ -141,8 +147,9 @@ class MultiStepLR(_TorchSchedule, name="torch.MultiStepLR"):
         return ops.power(self.gamma, count)
 
 
+@takes_optimizer()
 @dataclass(frozen=True)
-class ConstantLR(_TorchSchedule, name="torch.ConstantLR"):
+class ConstantLR(RelativeMixin, _TorchSchedule, name="torch.ConstantLR"):
     """``torch.optim.lr_scheduler.ConstantLR``: ``factor`` times the rate until ``total_iters``.
 
     .. math:: \\eta_t = \\begin{cases} \\eta_0 f & t < T \\\\ \\eta_0 & t \\ge T \\end{cases}
@@ -152,13 +159,14 @@ class ConstantLR(_TorchSchedule, name="torch.ConstantLR"):
     restarts at :math:`\\eta_0` inside ``SequentialLR``, so lrkit rejects it).
     """
 
-    lr: float
+    lr: float | None
     factor: float = 1.0 / 3
     total_iters: int = duration_field(5)
+    relative: bool = field(default=False, kw_only=True)
 
     def __post_init__(self) -> None:
         o = owner(self)
-        set_field(self, "lr", _check.non_negative("lr", self.lr, o))
+        resolve_lr(self, o)
         set_field(self, "factor", _check.probability("factor", self.factor, o))
         set_field(self, "total_iters", _count("total_iters", self.total_iters, o, 1))
         if self.factor == 0:
@@ -177,8 +185,9 @@ class ConstantLR(_TorchSchedule, name="torch.ConstantLR"):
         return ops.where(t == 0, self.factor, back)
 
 
+@takes_optimizer()
 @dataclass(frozen=True)
-class LinearLR(_TorchSchedule, name="torch.LinearLR"):
+class LinearLR(RelativeMixin, _TorchSchedule, name="torch.LinearLR"):
     """``torch.optim.lr_scheduler.LinearLR``: a linear ramp of the multiplier.
 
     .. math:: \\eta_t = \\eta_0 \\Big(f_s + (f_e - f_s) \\frac{\\min(t, T)}{T}\\Big)
@@ -188,14 +197,15 @@ class LinearLR(_TorchSchedule, name="torch.LinearLR"):
     closed form, used inside ``SequentialLR``, divides by it).
     """
 
-    lr: float
+    lr: float | None
     start_factor: float = 1.0 / 3
     end_factor: float = 1.0
     total_iters: int = duration_field(5)
+    relative: bool = field(default=False, kw_only=True)
 
     def __post_init__(self) -> None:
         o = owner(self)
-        set_field(self, "lr", _check.non_negative("lr", self.lr, o))
+        resolve_lr(self, o)
         set_field(self, "start_factor", _check.probability("start_factor", self.start_factor, o,
                                                            open_low=True))
         set_field(self, "end_factor", _check.probability("end_factor", self.end_factor, o))
@@ -218,19 +228,21 @@ class LinearLR(_TorchSchedule, name="torch.LinearLR"):
         return ops.where(t == 0, sf, ops.where(inside, ramp, 1.0))
 
 
+@takes_optimizer()
 @dataclass(frozen=True)
-class ExponentialLR(_TorchSchedule, name="torch.ExponentialLR"):
+class ExponentialLR(RelativeMixin, _TorchSchedule, name="torch.ExponentialLR"):
     """``torch.optim.lr_scheduler.ExponentialLR``: :math:`\\eta_t = \\eta_0 \\gamma^t`.
 
     Legend: :math:`\\eta_0` = ``lr``, :math:`\\gamma` = ``gamma``.
     """
 
-    lr: float
+    lr: float | None
     gamma: float
+    relative: bool = field(default=False, kw_only=True)
 
     def __post_init__(self) -> None:
         o = owner(self)
-        set_field(self, "lr", _check.non_negative("lr", self.lr, o))
+        resolve_lr(self, o)
         set_field(self, "gamma", _check.non_negative("gamma", self.gamma, o))
 
     def _multiplier(self, t: Any, ops: Any) -> Any:
@@ -240,8 +252,9 @@ class ExponentialLR(_TorchSchedule, name="torch.ExponentialLR"):
         return ops.where(t == 0, 1.0, ops.full_like(t, self.gamma))
 
 
+@takes_optimizer()
 @dataclass(frozen=True)
-class PolynomialLR(_TorchSchedule, name="torch.PolynomialLR"):
+class PolynomialLR(RelativeMixin, _TorchSchedule, name="torch.PolynomialLR"):
     """``torch.optim.lr_scheduler.PolynomialLR``: polynomial decay to 0 over ``total_iters``.
 
     .. math:: \\eta_t = \\eta_0 \\Big(1 - \\frac{\\min(t, T)}{T}\\Big)^{p}
@@ -250,13 +263,14 @@ class PolynomialLR(_TorchSchedule, name="torch.PolynomialLR"):
     used inside ``SequentialLR``, divides by it), :math:`p` = ``power``.
     """
 
-    lr: float
+    lr: float | None
     total_iters: int = duration_field(5)
     power: float = 1.0
+    relative: bool = field(default=False, kw_only=True)
 
     def __post_init__(self) -> None:
         o = owner(self)
-        set_field(self, "lr", _check.non_negative("lr", self.lr, o))
+        resolve_lr(self, o)
         set_field(self, "total_iters", _count("total_iters", self.total_iters, o, 1))
         set_field(self, "power", _check.non_negative("power", self.power, o))
 
@@ -276,8 +290,9 @@ class PolynomialLR(_TorchSchedule, name="torch.PolynomialLR"):
 
 
 # -- cosine ---------------------------------------------------------------------------------
+@takes_optimizer()
 @dataclass(frozen=True)
-class CosineAnnealingLR(_TorchSchedule, name="torch.CosineAnnealingLR"):
+class CosineAnnealingLR(RelativeMixin, _TorchSchedule, name="torch.CosineAnnealingLR"):
     """``torch.optim.lr_scheduler.CosineAnnealingLR``, periodic past ``T_max`` as in torch.
 
     .. math:: \\eta_t = \\eta_{\\min} + (\\eta_0 - \\eta_{\\min})\\,
@@ -291,13 +306,14 @@ class CosineAnnealingLR(_TorchSchedule, name="torch.CosineAnnealingLR"):
     Legend: :math:`\\eta_0` = ``lr``, :math:`T` = ``T_max``, :math:`\\eta_{\\min}` = ``eta_min``.
     """
 
-    lr: float
+    lr: float | None
     T_max: int = duration_field()
     eta_min: float = 0.0
+    relative: bool = field(default=False, kw_only=True)
 
     def __post_init__(self) -> None:
         o = owner(self)
-        set_field(self, "lr", _check.non_negative("lr", self.lr, o))
+        resolve_lr(self, o)
         set_field(self, "T_max", _count("T_max", self.T_max, o, 1))
         set_field(self, "eta_min", _check.non_negative("eta_min", self.eta_min, o))
 
@@ -326,8 +342,9 @@ class CosineAnnealingLR(_TorchSchedule, name="torch.CosineAnnealingLR"):
         return ops.where(t <= n, first, later)
 
 
+@takes_optimizer()
 @dataclass(frozen=True)
-class CosineAnnealingWarmRestarts(_TorchSchedule, name="torch.CosineAnnealingWarmRestarts"):
+class CosineAnnealingWarmRestarts(RelativeMixin, _TorchSchedule, name="torch.CosineAnnealingWarmRestarts"):
     """``torch.optim.lr_scheduler.CosineAnnealingWarmRestarts`` (SGDR), stepped with ``step()``.
 
     Cycle :math:`i` lasts :math:`T_i = T_0 m^i` steps; with :math:`\\tau` the step inside it:
@@ -344,14 +361,15 @@ class CosineAnnealingWarmRestarts(_TorchSchedule, name="torch.CosineAnnealingWar
 
     _overwrites: ClassVar[bool] = True
 
-    lr: float
+    lr: float | None
     T_0: int = duration_field()
     T_mult: int = 1
     eta_min: float = 0.0
+    relative: bool = field(default=False, kw_only=True)
 
     def __post_init__(self) -> None:
         o = owner(self)
-        set_field(self, "lr", _check.non_negative("lr", self.lr, o))
+        resolve_lr(self, o)
         set_field(self, "T_0", _count("T_0", self.T_0, o, 1))
         set_field(self, "T_mult", _count("T_mult", self.T_mult, o, 1))
         set_field(self, "eta_min", _check.non_negative("eta_min", self.eta_min, o))
@@ -363,6 +381,7 @@ class CosineAnnealingWarmRestarts(_TorchSchedule, name="torch.CosineAnnealingWar
 
 
 # -- cyclic ---------------------------------------------------------------------------------
+@takes_optimizer("drop")
 @dataclass(frozen=True)
 class OneCycleLR(_TorchSchedule, name="torch.OneCycleLR"):
     """``torch.optim.lr_scheduler.OneCycleLR`` (the optimizer's rate is not used: ``lr`` is
@@ -477,6 +496,7 @@ class OneCycleLR(_TorchSchedule, name="torch.OneCycleLR"):
 _CYCLIC_MODES = ("triangular", "triangular2", "exp_range")
 
 
+@takes_optimizer("drop")
 @dataclass(frozen=True)
 class CyclicLR(_TorchSchedule, name="torch.CyclicLR"):
     """``torch.optim.lr_scheduler.CyclicLR`` (``lr`` is accepted and ignored: torch sets the
@@ -574,8 +594,9 @@ class _NoConfig:
                         "(e.g. lrkit.Exponential, lrkit.Piecewise) or keep it in code")
 
 
+@takes_optimizer()
 @dataclass(frozen=True)
-class LambdaLR(_NoConfig, _TorchSchedule, name="torch.LambdaLR"):
+class LambdaLR(_NoConfig, RelativeMixin, _TorchSchedule, name="torch.LambdaLR"):
     """``torch.optim.lr_scheduler.LambdaLR``: :math:`\\eta_t = \\eta_0\\, f(t)`.
 
     ``f`` = ``lr_lambda`` is called with the integer step (element by element for arrays;
@@ -584,20 +605,22 @@ class LambdaLR(_NoConfig, _TorchSchedule, name="torch.LambdaLR"):
 
     _overwrites: ClassVar[bool] = True
 
-    lr: float
+    lr: float | None
     lr_lambda: Callable[[int], float]
+    relative: bool = field(default=False, kw_only=True)
 
     def __post_init__(self) -> None:
         o = owner(self)
-        set_field(self, "lr", _check.non_negative("lr", self.lr, o))
+        resolve_lr(self, o)
         require_callable("lr_lambda", self.lr_lambda, o)
 
     def _eval(self, t: Any, ops: Any) -> Any:
         return self.lr * elementwise(self.lr_lambda, t, ops)
 
 
+@takes_optimizer()
 @dataclass(frozen=True)
-class MultiplicativeLR(_TorchSchedule, name="torch.MultiplicativeLR"):
+class MultiplicativeLR(RelativeMixin, _TorchSchedule, name="torch.MultiplicativeLR"):
     """``torch.optim.lr_scheduler.MultiplicativeLR``: :math:`\\eta_t = \\eta_0
     \\prod_{k=1}^{t} f(k)`.
 
@@ -610,13 +633,14 @@ class MultiplicativeLR(_TorchSchedule, name="torch.MultiplicativeLR"):
     A function cannot be written to a config.
     """
 
-    lr: float
+    lr: float | None
     lr_lambda: Callable[[int], float] | float
     _product: Any = field(init=False, repr=False, compare=False, default=None)
+    relative: bool = field(default=False, kw_only=True)
 
     def __post_init__(self) -> None:
         o = owner(self)
-        set_field(self, "lr", _check.non_negative("lr", self.lr, o))
+        resolve_lr(self, o)
         if isinstance(self.lr_lambda, (int, float)) and not isinstance(self.lr_lambda, bool):
             set_field(self, "lr_lambda", _check.non_negative("lr_lambda", self.lr_lambda, o))
         else:
@@ -660,11 +684,35 @@ def _schedules(name: str, value: Any, o: str) -> tuple[Schedule, ...]:
         if not isinstance(s, Schedule):
             raise TypeError(f"{o}: {name}[{i}] must be an lrkit Schedule (e.g. "
                             f"lrkit.compat.torch.LinearLR(lr=...)), got {s!r}")
+    flags = [getattr(s, "relative", None) for s in items]
+    if True in flags and False in flags:
+        i, j = flags.index(True), flags.index(False)
+        raise ValueError(f"{o}: {name} must all take the optimizer's rate (built with the "
+                         f"optimizer, relative=True) or all give lr=; {name}[{i}] is relative "
+                         f"and {name}[{j}] is not")
     return items
 
 
+class _Composite:
+    """``relative`` and :meth:`for_rate` of the combinations: those of their schedulers."""
+
+    __slots__ = ()
+
+    @property
+    def relative(self) -> bool:
+        """True when the schedulers take the optimizer's rate (see :mod:`lrkit.compat._rate`)."""
+        return any(getattr(s, "relative", False) for s in self.schedulers)  # type: ignore[attr-defined]
+
+    def for_rate(self, lr: float) -> Schedule:
+        """The absolute combination a param group whose initial rate is ``lr`` follows."""
+        scheds = tuple(s.for_rate(lr) if getattr(s, "relative", False) else s  # type: ignore[attr-defined]
+                       for s in self.schedulers)  # type: ignore[attr-defined]
+        return dataclasses.replace(self, schedulers=scheds)  # type: ignore[type-var]
+
+
+@takes_optimizer("drop")
 @dataclass(frozen=True)
-class SequentialLR(Schedule, name="torch.SequentialLR"):
+class SequentialLR(_Composite, Schedule, name="torch.SequentialLR"):
     """``torch.optim.lr_scheduler.SequentialLR``: scheduler :math:`k` runs from milestone
     :math:`m_{k-1}` on, **restarting from its own step 0** (so from the base rate):
 
@@ -739,8 +787,9 @@ _CHAINABLE = (StepLR, MultiStepLR, ConstantLR, LinearLR, ExponentialLR, Polynomi
 _OVERWRITING = (LambdaLR, OneCycleLR, CyclicLR, CosineAnnealingWarmRestarts)
 
 
+@takes_optimizer("drop")
 @dataclass(frozen=True)
-class ChainedScheduler(Schedule, name="torch.ChainedScheduler"):
+class ChainedScheduler(_Composite, Schedule, name="torch.ChainedScheduler"):
     """``torch.optim.lr_scheduler.ChainedScheduler``: every scheduler steps, in order, on the
     same rate.
 

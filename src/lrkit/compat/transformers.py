@@ -19,11 +19,12 @@ This module does not import transformers.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from lrkit import _check
 from lrkit.compat._hf_greedy import GreedyLR
+from lrkit.compat._rate import RelativeMixin, optimizer_arg, rate_kwargs, resolve_lr
 from lrkit.schedule import Schedule, duration_field
 from lrkit.schedules._base import owner, set_field
 
@@ -50,7 +51,12 @@ def _warm(t: Any, ops: Any, w: int) -> Any:
     return t / float(max(1, w))
 
 
-class _HF(Schedule):
+class _HF(RelativeMixin, Schedule):
+    """transformers' ``LambdaLR``: :math:`\\eta_t = \\eta_0 \\lambda(t)`. Relative (built with
+    the optimizer, or with no ``lr``), each param group gets its own initial rate times
+    :math:`\\lambda`, with ``lr`` the reference rate transformers' ``polynomial`` and
+    ``min_lr`` compare with (its ``optimizer.defaults["lr"]``)."""
+
     __slots__ = ()
 
     def _lambda(self, t: Any, ops: Any) -> Any:  # pragma: no cover - per subclass
@@ -59,15 +65,43 @@ class _HF(Schedule):
     def _eval(self, t: Any, ops: Any) -> Any:
         return self.lr * self._lambda(ops.maximum(t, 0.0), ops)  # type: ignore[attr-defined]
 
+    def for_rate(self, lr: float) -> Schedule:
+        """The rate of a param group whose initial rate is ``lr``: ``lr`` times this
+        schedule's :math:`\\lambda` (transformers' ``base_lr * lr_lambda(step)``)."""
+        return _GroupRate(self, float(lr))
+
+
+class _GroupRate(Schedule):
+    """``rate * lambda(t)`` of a relative Hugging Face schedule, for one param group."""
+
+    __slots__ = ("schedule", "rate")
+
+    def __init__(self, schedule: _HF, rate: float) -> None:
+        self.schedule, self.rate = schedule, rate
+
+    @property
+    def horizon(self) -> float | None:
+        return self.schedule.horizon
+
+    def phase_boundaries(self) -> tuple[float, ...]:
+        return self.schedule.phase_boundaries()
+
+    def _eval(self, t: Any, ops: Any) -> Any:
+        return self.rate * self.schedule._lambda(ops.maximum(t, 0.0), ops)
+
+    def __repr__(self) -> str:
+        return f"{self.schedule!r}.for_rate({self.rate!r})"
+
 
 @dataclass(frozen=True)
 class Constant(_HF, name="hf.constant"):
     """``get_constant_schedule``: :math:`\\eta_t = \\eta_0` (``lr``)."""
 
-    lr: float = 1.0
+    lr: float | None = None
+    relative: bool = field(default=False, kw_only=True)
 
     def __post_init__(self) -> None:
-        set_field(self, "lr", _check.non_negative("lr", self.lr, owner(self)))
+        resolve_lr(self, owner(self))
 
     def _lambda(self, t: Any, ops: Any) -> Any:
         return ops.full_like(t, 1.0)
@@ -83,12 +117,13 @@ class ConstantWithWarmup(_HF, name="hf.constant_with_warmup"):
     """
 
     num_warmup_steps: int = duration_field()
-    lr: float = 1.0
+    lr: float | None = None
+    relative: bool = field(default=False, kw_only=True)
 
     def __post_init__(self) -> None:
         o = owner(self)
         set_field(self, "num_warmup_steps", _steps("num_warmup_steps", self.num_warmup_steps, o))
-        set_field(self, "lr", _check.non_negative("lr", self.lr, o))
+        resolve_lr(self, o)
 
     def phase_boundaries(self) -> tuple[float, ...]:
         return (float(self.num_warmup_steps),)
@@ -104,14 +139,15 @@ class _WarmupDecay(_HF):
 
     num_warmup_steps: int = duration_field()
     num_training_steps: int = duration_field()
-    lr: float = 1.0
+    lr: float | None = None
+    relative: bool = field(default=False, kw_only=True)
 
     def _check_common(self) -> str:
         o = owner(self)
         set_field(self, "num_warmup_steps", _steps("num_warmup_steps", self.num_warmup_steps, o))
         set_field(self, "num_training_steps", _steps("num_training_steps",
                                                      self.num_training_steps, o))
-        set_field(self, "lr", _check.non_negative("lr", self.lr, o))
+        resolve_lr(self, o)
         return o
 
     @property
@@ -209,6 +245,7 @@ class Polynomial(_WarmupDecay, name="hf.polynomial"):
     power: float = 1.0
 
     def __post_init__(self) -> None:
+        _needs_reference(self, "lr_end", self.lr_end)
         o = self._check_common()
         set_field(self, "lr_end", _check.non_negative("lr_end", self.lr_end, o))
         set_field(self, "power", _check.non_negative("power", self.power, o))
@@ -240,14 +277,15 @@ class InverseSqrt(_HF, name="hf.inverse_sqrt"):
 
     num_warmup_steps: int = duration_field()
     timescale: int | None = None
-    lr: float = 1.0
+    lr: float | None = None
+    relative: bool = field(default=False, kw_only=True)
 
     def __post_init__(self) -> None:
         o = owner(self)
         set_field(self, "num_warmup_steps", _steps("num_warmup_steps", self.num_warmup_steps, o))
         if self.timescale is not None:
             set_field(self, "timescale", _check.positive("timescale", self.timescale, o))
-        set_field(self, "lr", _check.non_negative("lr", self.lr, o))
+        resolve_lr(self, o)
 
     def _lambda(self, t: Any, ops: Any) -> Any:
         w = self.num_warmup_steps
@@ -255,6 +293,16 @@ class InverseSqrt(_HF, name="hf.inverse_sqrt"):
         shift = tau - w
         decay = 1.0 / ops.sqrt(ops.maximum((t + shift) / tau, 1e-300))
         return ops.where(t < w, _warm(t, ops, w), decay)
+
+
+def _needs_reference(obj: Any, name: str, value: Any) -> None:
+    """``lr_end`` / ``min_lr`` are absolute rates that transformers divides by the optimizer's
+    rate: without a rate they would silently mean a fraction of 1."""
+    if obj.lr is None and value is not None:
+        o = owner(obj)
+        raise ValueError(f"{o}: {name} is an absolute rate compared with the optimizer's rate; "
+                         f"pass the optimizer (as in transformers) or lr=<the optimizer's lr> "
+                         f"(got {name}={value!r} and no rate)")
 
 
 def _min_rate(obj: Any, o: str) -> float:
@@ -288,6 +336,7 @@ class CosineWithMinLR(_WarmupDecay, name="hf.cosine_with_min_lr"):
     min_lr_rate: float | None = None
 
     def __post_init__(self) -> None:
+        _needs_reference(self, "min_lr", self.min_lr)
         o = self._check_common()
         set_field(self, "num_cycles", _check.non_negative("num_cycles", self.num_cycles, o))
         _min_rate(self, o)
@@ -322,6 +371,7 @@ class CosineWarmupWithMinLR(_WarmupDecay, name="hf.cosine_warmup_with_min_lr"):
     warmup_lr_rate: float | None = None
 
     def __post_init__(self) -> None:
+        _needs_reference(self, "min_lr", self.min_lr)
         o = self._check_common()
         set_field(self, "num_cycles", _check.non_negative("num_cycles", self.num_cycles, o))
         _min_rate(self, o)
@@ -373,7 +423,8 @@ class WarmupStableDecay(_HF, name="hf.warmup_stable_decay"):
     decay_type: str = "cosine"
     min_lr_ratio: float = 0.0
     num_cycles: float = 0.5
-    lr: float = 1.0
+    lr: float | None = None
+    relative: bool = field(default=False, kw_only=True)
 
     def __post_init__(self) -> None:
         o = owner(self)
@@ -395,7 +446,7 @@ class WarmupStableDecay(_HF, name="hf.warmup_stable_decay"):
         _check.choice("decay_type", self.decay_type, _WSD_SHAPES, o)
         set_field(self, "min_lr_ratio", _check.non_negative("min_lr_ratio", self.min_lr_ratio, o))
         set_field(self, "num_cycles", _check.non_negative("num_cycles", self.num_cycles, o))
-        set_field(self, "lr", _check.non_negative("lr", self.lr, o))
+        resolve_lr(self, o)
 
     @property
     def stable(self) -> int:
@@ -436,92 +487,133 @@ class WarmupStableDecay(_HF, name="hf.warmup_stable_decay"):
 
 
 # -- the functional API -------------------------------------------------------------------------
-def get_constant_schedule(*, lr: float = 1.0) -> Schedule:
-    """``transformers.get_constant_schedule`` (``lr`` in place of the optimizer)."""
-    return Constant(lr=lr)
+# Each takes the optimizer where transformers does (first, or second for get_scheduler), or
+# lr= in its place, or neither: see the module docstring.
+
+@optimizer_arg(0)
+def get_constant_schedule(*, lr: float | None = None, optimizer: Any = None) -> Schedule:
+    """``transformers.get_constant_schedule``; see :class:`Constant`."""
+    return Constant(**rate_kwargs(optimizer, lr, "get_constant_schedule"))
 
 
-def get_constant_schedule_with_warmup(num_warmup_steps: int, *, lr: float = 1.0) -> Schedule:
+@optimizer_arg(0)
+def get_constant_schedule_with_warmup(num_warmup_steps: int, *, lr: float | None = None,
+                                      optimizer: Any = None) -> Schedule:
     """``transformers.get_constant_schedule_with_warmup``; see :class:`ConstantWithWarmup`."""
-    return ConstantWithWarmup(num_warmup_steps=num_warmup_steps, lr=lr)
+    return ConstantWithWarmup(num_warmup_steps=num_warmup_steps,
+                              **rate_kwargs(optimizer, lr, "get_constant_schedule_with_warmup"))
 
 
+@optimizer_arg(0)
 def get_linear_schedule_with_warmup(num_warmup_steps: int, num_training_steps: int, *,
-                                    lr: float = 1.0) -> Schedule:
+                                    lr: float | None = None, optimizer: Any = None) -> Schedule:
     """``transformers.get_linear_schedule_with_warmup``; see :class:`Linear`."""
-    return Linear(num_warmup_steps, num_training_steps, lr)
+    return Linear(num_warmup_steps, num_training_steps,
+                  **rate_kwargs(optimizer, lr, "get_linear_schedule_with_warmup"))
 
 
+@optimizer_arg(0)
 def get_cosine_schedule_with_warmup(num_warmup_steps: int, num_training_steps: int,
-                                    num_cycles: float = 0.5, *, lr: float = 1.0) -> Schedule:
+                                    num_cycles: float = 0.5, *, lr: float | None = None,
+                                    optimizer: Any = None) -> Schedule:
     """``transformers.get_cosine_schedule_with_warmup``; see :class:`Cosine`."""
-    return Cosine(num_warmup_steps, num_training_steps, lr, num_cycles=num_cycles)
+    return Cosine(num_warmup_steps, num_training_steps, num_cycles=num_cycles,
+                  **rate_kwargs(optimizer, lr, "get_cosine_schedule_with_warmup"))
 
 
+@optimizer_arg(0)
 def get_cosine_with_hard_restarts_schedule_with_warmup(
         num_warmup_steps: int, num_training_steps: int, num_cycles: int = 1, *,
-        lr: float = 1.0) -> Schedule:
+        lr: float | None = None, optimizer: Any = None) -> Schedule:
     """``transformers.get_cosine_with_hard_restarts_schedule_with_warmup``; see
     :class:`CosineWithRestarts`."""
-    return CosineWithRestarts(num_warmup_steps, num_training_steps, lr, num_cycles=num_cycles)
+    return CosineWithRestarts(num_warmup_steps, num_training_steps, num_cycles=num_cycles,
+                              **rate_kwargs(optimizer, lr, "get_cosine_with_hard_restarts_"
+                                                           "schedule_with_warmup"))
 
 
+@optimizer_arg(0)
 def get_polynomial_decay_schedule_with_warmup(num_warmup_steps: int, num_training_steps: int,
                                               lr_end: float = 1e-7, power: float = 1.0, *,
-                                              lr: float = 1.0) -> Schedule:
+                                              lr: float | None = None,
+                                              optimizer: Any = None) -> Schedule:
     """``transformers.get_polynomial_decay_schedule_with_warmup``; see :class:`Polynomial`."""
-    return Polynomial(num_warmup_steps, num_training_steps, lr, lr_end=lr_end, power=power)
+    return Polynomial(num_warmup_steps, num_training_steps, lr_end=lr_end, power=power,
+                      **rate_kwargs(optimizer, lr, "get_polynomial_decay_schedule_with_warmup"))
 
 
+@optimizer_arg(0)
 def get_inverse_sqrt_schedule(num_warmup_steps: int, timescale: int | None = None, *,
-                              lr: float = 1.0) -> Schedule:
+                              lr: float | None = None, optimizer: Any = None) -> Schedule:
     """``transformers.get_inverse_sqrt_schedule``; see :class:`InverseSqrt`."""
-    return InverseSqrt(num_warmup_steps, timescale, lr)
+    return InverseSqrt(num_warmup_steps, timescale,
+                       **rate_kwargs(optimizer, lr, "get_inverse_sqrt_schedule"))
 
 
+@optimizer_arg(0)
 def get_cosine_with_min_lr_schedule_with_warmup(
         num_warmup_steps: int, num_training_steps: int, num_cycles: float = 0.5,
         min_lr: float | None = None, min_lr_rate: float | None = None, *,
-        lr: float = 1.0) -> Schedule:
+        lr: float | None = None, optimizer: Any = None) -> Schedule:
     """``transformers.get_cosine_with_min_lr_schedule_with_warmup``; see
     :class:`CosineWithMinLR`."""
-    return CosineWithMinLR(num_warmup_steps, num_training_steps, lr, num_cycles=num_cycles,
-                           min_lr=min_lr, min_lr_rate=min_lr_rate)
+    return CosineWithMinLR(num_warmup_steps, num_training_steps, num_cycles=num_cycles,
+                           min_lr=min_lr, min_lr_rate=min_lr_rate,
+                           **rate_kwargs(optimizer, lr, "get_cosine_with_min_lr_schedule_with_"
+                                                        "warmup"))
 
 
+@optimizer_arg(0)
 def get_cosine_with_min_lr_schedule_with_warmup_lr_rate(
         num_warmup_steps: int, num_training_steps: int, num_cycles: float = 0.5,
         min_lr: float | None = None, min_lr_rate: float | None = None,
-        warmup_lr_rate: float | None = None, *, lr: float = 1.0) -> Schedule:
+        warmup_lr_rate: float | None = None, *, lr: float | None = None,
+        optimizer: Any = None) -> Schedule:
     """``transformers.get_cosine_with_min_lr_schedule_with_warmup_lr_rate``; see
     :class:`CosineWarmupWithMinLR`."""
-    return CosineWarmupWithMinLR(num_warmup_steps, num_training_steps, lr, num_cycles=num_cycles,
+    return CosineWarmupWithMinLR(num_warmup_steps, num_training_steps, num_cycles=num_cycles,
                                  min_lr=min_lr, min_lr_rate=min_lr_rate,
-                                 warmup_lr_rate=warmup_lr_rate)
+                                 warmup_lr_rate=warmup_lr_rate,
+                                 **rate_kwargs(optimizer, lr, "get_cosine_with_min_lr_schedule_"
+                                                              "with_warmup_lr_rate"))
 
 
+@optimizer_arg(0)
 def get_wsd_schedule(num_warmup_steps: int, num_decay_steps: int,
                      num_training_steps: int | None = None, num_stable_steps: int | None = None,
                      warmup_type: str = "linear", decay_type: str = "cosine",
                      min_lr_ratio: float = 0, num_cycles: float = 0.5, *,
-                     lr: float = 1.0) -> Schedule:
+                     lr: float | None = None, optimizer: Any = None) -> Schedule:
     """``transformers.get_wsd_schedule``; see :class:`WarmupStableDecay`."""
     return WarmupStableDecay(num_warmup_steps, num_decay_steps, num_training_steps,
                              num_stable_steps, warmup_type, decay_type, min_lr_ratio, num_cycles,
-                             lr)
+                             **rate_kwargs(optimizer, lr, "get_wsd_schedule"))
 
 
-def get_reduce_on_plateau_schedule(*, lr: float = 1.0, **kwargs: Any) -> Plateau:
+def _controller_rate(optimizer: Any, lr: float | None, o: str) -> float:
+    """A controller returns one rate: the optimizer's (or ``lr``, default 1)."""
+    rate = rate_kwargs(optimizer, lr, o)["lr"]
+    return 1.0 if rate is None else rate
+
+
+@optimizer_arg(0)
+def get_reduce_on_plateau_schedule(*, lr: float | None = None, optimizer: Any = None,
+                                   **kwargs: Any) -> Plateau:
     """``transformers.get_reduce_on_plateau_schedule``: torch's ``ReduceLROnPlateau`` as an
-    lrkit :class:`~lrkit.plateau.Plateau` controller (``step(metric)`` returns the rate)."""
+    lrkit :class:`~lrkit.plateau.Plateau` controller (``step(metric)`` returns the rate, starting
+    at the optimizer's rate, or ``lr``, default 1)."""
     from lrkit.compat.torch import ReduceLROnPlateau
 
-    return ReduceLROnPlateau(lr=lr, **kwargs)
+    return ReduceLROnPlateau(lr=_controller_rate(optimizer, lr, "get_reduce_on_plateau_schedule"),
+                             **kwargs)
 
 
-def get_greedy_schedule(*, lr: float = 1.0, **kwargs: Any) -> GreedyLR:
-    """``transformers.optimization.get_greedy_schedule``: a :class:`GreedyLR` controller."""
-    return GreedyLR(lr=lr, **kwargs)
+@optimizer_arg(0)
+def get_greedy_schedule(*, lr: float | None = None, optimizer: Any = None,
+                        **kwargs: Any) -> GreedyLR:
+    """``transformers.optimization.get_greedy_schedule``: a :class:`GreedyLR` controller
+    (starting at the optimizer's rate, or ``lr``, default 1)."""
+    return GreedyLR(lr=_controller_rate(optimizer, lr, "get_greedy_schedule"), **kwargs)
 
 
 _BY_NAME: dict[str, Any] = {
@@ -542,11 +634,19 @@ SCHEDULER_TYPES: tuple[str, ...] = tuple(_BY_NAME)
 """Every ``SchedulerType`` value :func:`get_scheduler` accepts."""
 
 
+@optimizer_arg(1)
 def get_scheduler(name: str, num_warmup_steps: int | None = None,
                   num_training_steps: int | None = None,
                   scheduler_specific_kwargs: dict[str, Any] | None = None,
-                  lr: float = 1.0) -> Schedule | Plateau | GreedyLR:
-    """``transformers.get_scheduler`` with ``lr`` in place of the optimizer.
+                  lr: float | None = None, *, optimizer: Any = None,
+                  ) -> Schedule | Plateau | GreedyLR:
+    """``transformers.get_scheduler``: ``get_scheduler(name, optimizer, num_warmup_steps,
+    num_training_steps, scheduler_specific_kwargs)`` as in transformers (a rename), or with
+    ``lr=`` in place of the optimizer, or with neither.
+
+    With the optimizer (or no rate at all) the schedule is **relative**: the driver gives each
+    param group its own initial rate times :math:`\\lambda(t)`, as transformers' ``LambdaLR``
+    does; with ``lr=`` it is the absolute curve :math:`\\text{lr}\\,\\lambda(t)`.
 
     Dispatches like transformers: ``constant`` ignores the other arguments; ``inverse_sqrt``
     and ``constant_with_warmup`` need ``num_warmup_steps`` only; ``warmup_stable_decay`` takes
@@ -560,24 +660,26 @@ def get_scheduler(name: str, num_warmup_steps: int | None = None,
         raise ValueError(f"get_scheduler: name must be one of {', '.join(map(repr, _BY_NAME))}, "
                          f"got {name!r}")
     extra = dict(scheduler_specific_kwargs or {})
-    if key == "constant":
-        return Constant(lr=lr)
     if key == "reduce_lr_on_plateau":
-        return get_reduce_on_plateau_schedule(lr=lr, **extra)
+        return get_reduce_on_plateau_schedule(lr=_controller_rate(optimizer, lr, "get_scheduler"),
+                                              **extra)
     if key == "greedy":
-        return get_greedy_schedule(lr=lr, **extra)
+        return get_greedy_schedule(lr=_controller_rate(optimizer, lr, "get_scheduler"), **extra)
+    rate = rate_kwargs(optimizer, lr, "get_scheduler")
+    if key == "constant":
+        return Constant(**rate)
     if num_warmup_steps is None:
         raise ValueError(f"get_scheduler: {key} requires `num_warmup_steps`, please provide that "
                          "argument")
     if key == "constant_with_warmup":
-        return ConstantWithWarmup(num_warmup_steps=num_warmup_steps, lr=lr)
+        return ConstantWithWarmup(num_warmup_steps=num_warmup_steps, **rate)
     if key == "inverse_sqrt":
-        return InverseSqrt(num_warmup_steps=num_warmup_steps, lr=lr, **extra)
+        return InverseSqrt(num_warmup_steps=num_warmup_steps, **rate, **extra)
     if key == "warmup_stable_decay":
         return WarmupStableDecay(num_warmup_steps=num_warmup_steps,
-                                 num_training_steps=num_training_steps, lr=lr, **extra)
+                                 num_training_steps=num_training_steps, **rate, **extra)
     if num_training_steps is None:
         raise ValueError(f"get_scheduler: {key} requires `num_training_steps`, please provide "
                          "that argument")
     return _BY_NAME[key](num_warmup_steps=num_warmup_steps, num_training_steps=num_training_steps,
-                         lr=lr, **extra)
+                         **rate, **extra)
