@@ -10,6 +10,11 @@ name, called with ``kwargs``, must give ``values`` at ``steps``. ``dtype`` is th
 peer computed in (float64 cases are compared at rel 1e-12, float32 ones at rel 1e-6).
 Floating inputs are passed to TensorFlow/Keras as float64, which they would otherwise round
 to float32. The step lists cover step 0, every boundary +-1, the end and far past the end.
+
+Cosine decay with restarts is run the way a training loop runs it, one scalar int64 global
+step at a time (TensorFlow's vectorised float32 ``log`` differs from its scalar one by an ulp
+at some restarts), at every restart boundary -2..+2 over 35+ cycles for t_mul 1, 1.1, 1.3,
+1.5, 1.7, 2, 2.5 and 3 (``restart_cases``).
 """
 
 from __future__ import annotations
@@ -36,6 +41,52 @@ def steps_around(boundaries: list[float], end: float, extra: int = 12) -> list[f
     pts.update({float(end) * 2 + 3, float(end) * 10 + 7})
     pts.update(float(round(x)) for x in np.linspace(0, end * 1.5, extra))
     return sorted(pts)
+
+
+RESTART_GRID = [  # (first_decay_steps, t_mul, m_mul, alpha, cycles)
+    (10, 1.0, 0.9, 0.1, 40), (7, 1.0, 1.0, 0.0, 40), (3, 1.1, 0.95, 0.05, 60),
+    (10, 1.1, 1.0, 0.0, 40), (10, 1.3, 0.9, 0.0, 40), (7, 1.5, 0.9, 0.05, 40),
+    (20, 1.5, 1.0, 0.1, 40), (100, 1.7, 1.0, 0.0, 35), (10, 2.0, 1.0, 0.0, 35),
+    (3, 2.0, 0.7, 0.2, 35), (10, 2.5, 0.8, 0.0, 35), (20, 3.0, 0.8, 0.0, 35),
+    (1, 3.0, 1.0, 0.0, 35),
+]
+FAR_LINEAR = (2**24, 2**25, 2**26 + 3)  # t_mul = 1: restarts where float32 steps are rounded
+
+
+def restart_steps(first: float, t_mul: float, cycles: int) -> list[float]:
+    """Every restart boundary of the first ``cycles`` cycles -2..+2 (both sides of a
+    fractional one), step 0, 1 and the middle of every cycle; for t_mul = 1 also the restarts
+    around 2**24, 2**25 and 2**26 steps, where a float32 step is rounded."""
+    pts = {0.0, 1.0}
+    at, length = 0.0, float(first)
+    starts = []
+    for _ in range(cycles):
+        starts.append(at)
+        at += length
+        length *= t_mul
+        if at > 2.0**62:
+            break
+        pts.add(float(math.floor(starts[-1] + (at - starts[-1]) / 2)))
+        for b in {math.floor(at), math.ceil(at)}:
+            pts.update(float(b + d) for d in range(-2, 3))
+    if t_mul == 1.0:
+        for far in FAR_LINEAR:
+            k = far // first
+            for j in range(k - 1, k + 3):
+                pts.update(float(j * first + d) for d in range(-2, 3))
+    return sorted(p for p in pts if p >= 0)
+
+
+def restart_cases(call: Any, lr_name: str) -> list[dict[str, Any]]:
+    """Golden cases for cosine decay with restarts: ``call(kwargs, step)`` runs the peer."""
+    out = []
+    for first, t_mul, m_mul, alpha, cycles in RESTART_GRID:
+        kwargs = {lr_name: 0.5, "first_decay_steps": first, "t_mul": t_mul, "m_mul": m_mul,
+                  "alpha": alpha}
+        steps = restart_steps(first, t_mul, cycles)
+        out.append({"kwargs": kwargs, "steps": steps, "dtype": "float32",
+                    "values": call(kwargs, steps), "path": "scalar int64 step"})
+    return out
 
 
 def write(name: str, cases: list[dict[str, Any]]) -> None:
@@ -103,16 +154,17 @@ def gen_tf1() -> None:
                                  power=0.5, cycle=True), [50, 100], 150)
     add("cosine_decay", dict(learning_rate=0.1, decay_steps=100, alpha=0.0), [100], 100)
     add("cosine_decay", dict(learning_rate=1.0, decay_steps=37, alpha=0.1), [37], 37)
-    for lr, first, tm, mm, al in [(0.1, 10, 2.0, 1.0, 0.0), (1.0, 10, 1.0, 0.5, 0.1),
-                                  (1.0, 7, 1.5, 0.9, 0.05), (0.5, 20, 3.0, 0.8, 0.0),
-                                  (1.0, 3, 2.0, 0.7, 0.2)]:
-        bounds, at, length = [], 0.0, float(first)
-        for _ in range(5):
-            at += length
-            bounds.append(at)
-            length *= tm
-        add("cosine_decay_restarts", dict(learning_rate=lr, first_decay_steps=first, t_mul=tm,
-                                          m_mul=mm, alpha=al), bounds, bounds[-1])
+    def tf1_restarts(kwargs: dict[str, Any], steps: list[float]) -> list[float]:
+        global_step = tf.Variable(0, dtype=tf.int64)  # TF1's global step
+        fn = v1.cosine_decay_restarts(global_step=global_step, **kwargs)
+        values = []
+        for t in steps:
+            global_step.assign(int(t))
+            values.append(float((fn() if callable(fn) else fn).numpy()))
+        return values
+
+    for case in restart_cases(tf1_restarts, "learning_rate"):
+        cases.append({"func": "cosine_decay_restarts", **case})
     add("linear_cosine_decay", dict(learning_rate=0.1, decay_steps=100, num_periods=0.5,
                                     alpha=0.0, beta=0.001), [50, 100], 100)
     add("linear_cosine_decay", dict(learning_rate=1.0, decay_steps=50, num_periods=2.0,
@@ -243,8 +295,9 @@ def gen_keras() -> None:
             [100, 200], 300, f32)
         add("CosineDecay", dict(initial_learning_rate=0.1, decay_steps=100, alpha=0.0),
             [100], 100, f32)
-        add("CosineDecayRestarts", dict(initial_learning_rate=0.1, first_decay_steps=10),
-            [10, 30, 70, 150], 150, f32)
+        if not f32:  # float32: restart_cases below
+            add("CosineDecayRestarts", dict(initial_learning_rate=0.1, first_decay_steps=10),
+                [10, 30, 70, 150], 150, f32)
     add("PiecewiseConstantDecay", dict(boundaries=[10.0], values=[0.1, 0.01]), [10], 20)
     add("PiecewiseConstantDecay", dict(boundaries=[2.5, 7.5, 9.0], values=[0.3, 0.2, 0.1, 0.05]),
         [2, 3, 7, 8, 9], 12)
@@ -270,19 +323,37 @@ def gen_keras() -> None:
         add("CosineDecayRestarts", dict(initial_learning_rate=lr, first_decay_steps=first,
                                         t_mul=tm, m_mul=mm, alpha=al), bounds, bounds[-1])
 
-    # Keras 2 SGD's `decay` (per iteration), from the Keras 2 optimizer kept inside TensorFlow
-    import tensorflow as tf
-    from tensorflow.python.keras.optimizer_v2 import gradient_descent
+    def keras_restarts(kwargs: dict[str, Any], steps: list[float]) -> list[float]:
+        s = sch.CosineDecayRestarts(**kwargs)  # Python floats: Keras computes in float32
+        return [float(np.asarray(s(tf.constant(int(t), dtype=tf.int64)))) for t in steps]
 
-    for lr, decay in [(0.1, 0.01), (0.5, 1e-4), (0.01, 0.5)]:
+    import tensorflow as tf
+
+    for case in restart_cases(keras_restarts, "initial_learning_rate"):
+        cases.append({"func": "CosineDecayRestarts", **case})
+
+    # Keras 2 SGD's `decay` (per iteration), from the Keras 2 optimizer kept inside TensorFlow
+    from tensorflow.python.keras.optimizer_v2 import gradient_descent
+    from tensorflow.python.keras.optimizer_v2 import learning_rate_schedule as legacy
+
+    def legacy_sgd(lr: Any, decay: float, bounds: list[float], end: float) -> None:
         opt = gradient_descent.SGD(learning_rate=lr, decay=decay)
-        steps = steps_around([100], 1000)
+        steps = steps_around(bounds, end)
         values = []
         for t in steps:
             opt.iterations.assign(int(t))
             values.append(float(opt._decayed_lr(tf.float64).numpy()))
-        cases.append({"func": "LegacySGDDecay", "kwargs": dict(learning_rate=lr, decay=decay),
+        # a schedule as learning_rate: the optimizer's own serialised form of it
+        kw_lr = opt.get_config()["learning_rate"] if not isinstance(lr, float) else lr
+        cases.append({"func": "LegacySGDDecay", "kwargs": dict(learning_rate=kw_lr, decay=decay),
                       "steps": steps, "values": values, "dtype": "float32"})
+
+    for lr, decay in [(0.1, 0.01), (0.5, 1e-4), (0.01, 0.5)]:
+        legacy_sgd(lr, decay, [100], 1000)
+    # Keras 2 composes a schedule with `decay`: schedule(t) / (1 + decay t)
+    legacy_sgd(legacy.ExponentialDecay(0.1, 100, 0.5, staircase=True), 0.01, [100, 200], 500)
+    legacy_sgd(legacy.PiecewiseConstantDecay([50, 150], [0.1, 0.05, 0.01]), 1e-3, [50, 150], 400)
+    legacy_sgd(legacy.CosineDecay(0.2, 300, alpha=0.1), 0.0, [300], 300)
     write("keras", cases)
 
 

@@ -19,10 +19,10 @@ from typing import Any
 
 from lrkit import _check
 from lrkit._registry import register
-from lrkit.compat._tf_sgdr import SGDRDecay
-from lrkit.compose import Warmup
+from lrkit.compat import _tf_common
+from lrkit.compose import Product, Warmup
 from lrkit.schedule import Schedule
-from lrkit.schedules import Cosine, Exponential, InverseTime, Piecewise, Polynomial, time_based
+from lrkit.schedules import Cosine, InverseTime, Piecewise, time_based
 
 __all__ = [
     "ExponentialDecay",
@@ -56,8 +56,10 @@ def ExponentialDecay(initial_learning_rate: float, decay_steps: float, decay_rat
     :math:`T` = ``decay_steps``.
     """
     o = "keras.ExponentialDecay"
-    return Exponential(_lr(o, initial_learning_rate), _check.positive("decay_rate", decay_rate, o),
-                       _decay_steps(o, decay_steps), _check.boolean("staircase", staircase, o))
+    return _tf_common.exponential(_lr(o, initial_learning_rate),
+                                  _check.non_negative("decay_rate", decay_rate, o),
+                                  _decay_steps(o, decay_steps),
+                                  _check.boolean("staircase", staircase, o))
 
 
 def PiecewiseConstantDecay(boundaries: Seq[float], values: Seq[float],
@@ -91,10 +93,8 @@ def PolynomialDecay(initial_learning_rate: float, decay_steps: float,
     Legend: :math:`\\eta_0` = ``initial_learning_rate``, :math:`\\eta_e` = ``end_learning_rate``,
     :math:`T` = ``decay_steps``, :math:`p` = ``power``.
     """
-    o = "keras.PolynomialDecay"
-    return Polynomial(_lr(o, initial_learning_rate), _decay_steps(o, decay_steps),
-                      _check.non_negative("end_learning_rate", end_learning_rate, o),
-                      _check.positive("power", power, o), _check.boolean("cycle", cycle, o))
+    return _tf_common.polynomial("keras.PolynomialDecay", "initial_learning_rate",
+                                 initial_learning_rate, decay_steps, end_learning_rate, power, cycle)
 
 
 def InverseTimeDecay(initial_learning_rate: float, decay_steps: float, decay_rate: float,
@@ -140,6 +140,11 @@ def CosineDecay(initial_learning_rate: float, decay_steps: float, alpha: float =
                   prefix=True)
 
 
+def _is_float64(value: Any) -> bool:
+    """A NumPy float64 (Keras computes a schedule in the dtype of its initial rate)."""
+    return type(value) is not float and str(getattr(value, "dtype", "")) == "float64"
+
+
 def CosineDecayRestarts(initial_learning_rate: float, first_decay_steps: float,
                         t_mul: float = 2.0, m_mul: float = 1.0, alpha: float = 0.0,
                         name: str | None = "SGDRDecay") -> Schedule:
@@ -147,26 +152,43 @@ def CosineDecayRestarts(initial_learning_rate: float, first_decay_steps: float,
 
     Cycle :math:`i` lasts :math:`T_0 m_T^{i}` steps; the floor :math:`\\alpha\\eta_0` is kept
     and the cosine above it shrinks by :math:`m_M^{i}`. The cycle index comes from a
-    floating-point ``log`` as in Keras (see :class:`lrkit.compat.tf1.SGDRDecay`).
-    Legend: :math:`\\eta_0` = ``initial_learning_rate``, :math:`T_0` = ``first_decay_steps``,
-    :math:`m_T` = ``t_mul``, :math:`m_M` = ``m_mul``.
+    floating-point ``log`` in the dtype Keras computes in: float32 for a Python float
+    ``initial_learning_rate``, float64 for a NumPy float64 one, as in Keras (see
+    :class:`lrkit.compat.tf1.SGDRDecay`). Legend: :math:`\\eta_0` = ``initial_learning_rate``,
+    :math:`T_0` = ``first_decay_steps``, :math:`m_T` = ``t_mul``, :math:`m_M` = ``m_mul``.
     """
-    o = "keras.CosineDecayRestarts"
-    return SGDRDecay(_lr(o, initial_learning_rate),
-                     _decay_steps(o, first_decay_steps, "first_decay_steps"), t_mul, m_mul, alpha)
+    precision = "float64" if _is_float64(initial_learning_rate) else "float32"
+    return _tf_common.sgdr("keras.CosineDecayRestarts", "initial_learning_rate",
+                           initial_learning_rate, first_decay_steps, t_mul, m_mul, alpha, precision)
 
 
-def LegacySGDDecay(learning_rate: float, decay: float) -> Schedule:
+def LegacySGDDecay(learning_rate: float | Schedule | Mapping[str, Any],
+                   decay: float) -> Schedule:
     """Keras 2 SGD's ``decay`` argument (time-based decay, per iteration).
 
-    .. math:: \\eta(t) = \\frac{\\eta_0}{1 + k\\, t}
+    .. math:: \\eta(t) = \\frac{\\eta_0(t)}{1 + k\\, t}
 
-    Legend: :math:`\\eta_0` = ``learning_rate``, :math:`k` = ``decay``, :math:`t` = optimizer
-    iterations (not epochs). This is :func:`lrkit.time_based`.
+    Legend: :math:`\\eta_0(t)` = ``learning_rate``, :math:`k` = ``decay``, :math:`t` =
+    optimizer iterations (not epochs). As in Keras 2 (``OptimizerV2._decayed_lr``),
+    ``learning_rate`` is a number (then this is :func:`lrkit.time_based`) or a schedule,
+    which the decay divides step by step: an lrkit :class:`~lrkit.Schedule` (e.g. from this
+    module), Keras' serialised form of one (``{"class_name": ..., "config": ...}``, as in a
+    Keras 2 optimizer's ``get_config()``) or an lrkit config (``{"type": ...}``).
     """
     o = "keras.LegacySGDDecay"
-    return time_based(_check.non_negative("learning_rate", learning_rate, o),
-                      _check.non_negative("decay", decay, o))
+    k = _check.non_negative("decay", decay, o)
+    if isinstance(learning_rate, Mapping):
+        if "class_name" in learning_rate:
+            learning_rate = from_keras_config(learning_rate)
+        else:
+            from lrkit.config import from_config
+
+            learning_rate = from_config(learning_rate)
+    if not isinstance(learning_rate, Schedule):
+        return time_based(_check.non_negative("learning_rate", learning_rate, o), k)
+    if k == 0.0:
+        return learning_rate
+    return Product((learning_rate, time_based(1.0, k)))
 
 
 _CLASSES = {

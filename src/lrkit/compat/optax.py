@@ -75,15 +75,26 @@ def polynomial_schedule(init_value: float, end_value: float, power: float, trans
     :math:`a` = ``init_value``, :math:`b` = ``end_value``, :math:`p` = ``power``,
     :math:`T` = ``transition_steps``, :math:`B` = ``transition_begin``.
     """
-    o = "optax.polynomial_schedule"
-    a = _value(o, "init_value", init_value)
-    b = _value(o, "end_value", end_value)
+    return _polynomial("optax.polynomial_schedule", init_value, end_value, power,
+                       transition_steps, transition_begin)
+
+
+def _polynomial(o: str, init_value: Any, end_value: Any, power: Any, transition_steps: Any,
+                transition_begin: Any,
+                names: tuple[str, str, str] = ("init_value", "end_value", "transition_steps")
+                ) -> Schedule:
+    """:func:`polynomial_schedule` checked under the caller's name ``o`` and argument names."""
+    a = _value(o, names[0], init_value)
+    b = _value(o, names[1], end_value)
     p = _check.non_negative("power", power, o)
-    steps = _check.number("transition_steps", transition_steps, o)
+    steps = _check.number(names[2], transition_steps, o)
     begin = _begin(o, transition_begin)
     if steps <= 0 or p == 0:  # optax: constant init_value (frac ** 0 == 1)
         return Constant(a)
     return _delayed(Polynomial(a, steps, b, p), a, begin)
+
+
+_WARMUP_NAMES = ("init_value", "peak_value", "warmup_steps")
 
 
 def linear_schedule(init_value: float, end_value: float, transition_steps: int,
@@ -93,13 +104,15 @@ def linear_schedule(init_value: float, end_value: float, transition_steps: int,
     .. math:: \\eta(t) = (a - b)\\Big(1 - \\frac{c}{T}\\Big) + b, \\qquad
               c = \\operatorname{clip}(t - B, 0, T)
     """
-    return polynomial_schedule(init_value, end_value, 1.0, transition_steps, transition_begin)
+    return _polynomial("optax.linear_schedule", init_value, end_value, 1.0, transition_steps,
+                       transition_begin)
 
 
 def warmup_constant_schedule(init_value: float, peak_value: float, warmup_steps: int) -> Schedule:
     """``optax.warmup_constant_schedule``: linear from ``init_value`` to ``peak_value`` over
     ``warmup_steps``, then constant (:func:`linear_schedule`)."""
-    return linear_schedule(init_value, peak_value, warmup_steps)
+    return _polynomial("optax.warmup_constant_schedule", init_value, peak_value, 1.0,
+                       warmup_steps, 0, _WARMUP_NAMES)
 
 
 def _boundaries_and_scales(o: str, bs: Mapping[Any, float] | None) -> tuple[tuple[float, ...],
@@ -207,8 +220,14 @@ def exponential_decay(init_value: float, transition_steps: int, decay_rate: floa
     Legend: :math:`a` = ``init_value``, :math:`r` = ``decay_rate``, :math:`T` =
     ``transition_steps``, :math:`B` = ``transition_begin``.
     """
-    o = "optax.exponential_decay"
-    a = _value(o, "init_value", init_value)
+    return _exponential("optax.exponential_decay", "init_value", init_value, transition_steps,
+                        decay_rate, transition_begin, staircase, end_value)
+
+
+def _exponential(o: str, init_name: str, init_value: Any, transition_steps: Any, decay_rate: Any,
+                 transition_begin: Any, staircase: Any, end_value: Any) -> Schedule:
+    """:func:`exponential_decay` checked under the caller's name ``o``."""
+    a = _value(o, init_name, init_value)
     steps = _check.number("transition_steps", transition_steps, o)
     rate = _check.non_negative("decay_rate", decay_rate, o)
     begin = _begin(o, transition_begin)
@@ -236,9 +255,9 @@ def cosine_decay_schedule(init_value: float, decay_steps: int, alpha: float = 0.
                   exponent=_check.positive("exponent", exponent, o))
 
 
-def _warmup_then(init_value: float, peak_value: float, warmup_steps: float,
+def _warmup_then(o: str, init_value: float, peak_value: float, warmup_steps: float,
                  after: Schedule) -> Schedule:
-    warm = linear_schedule(init_value, peak_value, warmup_steps)
+    warm = _polynomial(o, init_value, peak_value, 1.0, warmup_steps, 0, _WARMUP_NAMES)
     if warmup_steps <= 0:
         return after
     return Sequence((warm, after), (warmup_steps,), relative=True)
@@ -273,7 +292,7 @@ def warmup_cosine_decay_schedule(init_value: float, peak_value: float, warmup_st
     alpha = 0.0 if peak == 0.0 else end / peak
     decay = Cosine(peak, total - warm, alpha=alpha, exponent=_check.positive("exponent",
                                                                                exponent, o))
-    return _warmup_then(a, peak, warm, decay)
+    return _warmup_then(o, a, peak, warm, decay)
 
 
 def warmup_exponential_decay_schedule(init_value: float, peak_value: float, warmup_steps: int,
@@ -291,9 +310,9 @@ def warmup_exponential_decay_schedule(init_value: float, peak_value: float, warm
     a = _value(o, "init_value", init_value)
     peak = _value(o, "peak_value", peak_value)
     warm = _check.number("warmup_steps", warmup_steps, o)
-    decay = exponential_decay(peak, transition_steps, decay_rate, transition_begin, staircase,
-                              end_value)
-    return _warmup_then(a, peak, warm, decay)
+    decay = _exponential(o, "peak_value", peak, transition_steps, decay_rate, transition_begin,
+                         staircase, end_value)
+    return _warmup_then(o, a, peak, warm, decay)
 
 
 def _onecycle_args(o: str, transition_steps: Any, peak_value: Any, div_factor: Any,
@@ -303,8 +322,12 @@ def _onecycle_args(o: str, transition_steps: Any, peak_value: Any, div_factor: A
     if steps <= 0:
         raise ValueError(f"{o}: transition_steps must be > 0, got {transition_steps!r}")
     return (steps, _value(o, "peak_value", peak_value), _check.positive("div_factor", div_factor, o),
-            _check.positive("final_div_factor", final_div_factor, o),
-            _check.number("pct_start", pct_start, o))
+            _check.positive("final_div_factor", final_div_factor, o), _pct(o, "pct_start", pct_start))
+
+
+def _pct(o: str, name: str, value: Any) -> float:
+    """A phase end as a fraction of ``transition_steps`` (optax's boundaries must be >= 0)."""
+    return _check.non_negative(name, value, o)
 
 
 def linear_onecycle_schedule(transition_steps: int, peak_value: float, pct_start: float = 0.3,
@@ -320,7 +343,7 @@ def linear_onecycle_schedule(transition_steps: int, peak_value: float, pct_start
     o = "optax.linear_onecycle_schedule"
     steps, peak, d, fd, ps = _onecycle_args(o, transition_steps, peak_value, div_factor,
                                             final_div_factor, pct_start)
-    pf = _check.number("pct_final", pct_final, o)
+    pf = _pct(o, "pct_final", pct_final)
     # the same dict optax builds (a later key overwrites an equal earlier one)
     table = {int(ps * steps): d, int(pf * steps): 1.0 / d, steps: 1.0 / fd}
     return piecewise_interpolate_schedule("linear", peak / d, table)

@@ -31,6 +31,7 @@ from typing import Any
 
 from lrkit import _check
 from lrkit._registry import register
+from lrkit.compat import _tf_common
 from lrkit.compat._tf_sgdr import SGDRDecay
 from lrkit.recipes import resnet_step_decay
 from lrkit.schedule import Schedule
@@ -87,9 +88,10 @@ def _steps(o: str, name: str, value: Any) -> float:
 def _exponential(learning_rate: float, decay_steps: float, decay_rate: float,
                  staircase: bool = False, name: str | None = None) -> Schedule:
     o = "tf1.exponential_decay"
-    return Exponential(_lr(o, learning_rate), _check.positive("decay_rate", decay_rate, o),
-                       _steps(o, "decay_steps", decay_steps), _check.boolean("staircase",
-                                                                             staircase, o))
+    return _tf_common.exponential(_lr(o, learning_rate),
+                                  _check.non_negative("decay_rate", decay_rate, o),
+                                  _steps(o, "decay_steps", decay_steps),
+                                  _check.boolean("staircase", staircase, o))
 
 
 def _piecewise(boundaries: Seq[float], values: Seq[float], name: str | None = None) -> Schedule:
@@ -104,10 +106,8 @@ def _piecewise(boundaries: Seq[float], values: Seq[float], name: str | None = No
 
 def _polynomial(learning_rate: float, decay_steps: float, end_learning_rate: float = 0.0001,
                 power: float = 1.0, cycle: bool = False, name: str | None = None) -> Schedule:
-    o = "tf1.polynomial_decay"
-    return Polynomial(_lr(o, learning_rate), _steps(o, "decay_steps", decay_steps),
-                      _check.non_negative("end_learning_rate", end_learning_rate, o),
-                      _check.positive("power", power, o), _check.boolean("cycle", cycle, o))
+    return _tf_common.polynomial("tf1.polynomial_decay", "learning_rate", learning_rate,
+                                 decay_steps, end_learning_rate, power, cycle)
 
 
 def _natural_exp(learning_rate: float, decay_steps: float, decay_rate: float,
@@ -117,9 +117,10 @@ def _natural_exp(learning_rate: float, decay_steps: float, decay_rate: float,
     o = "tf1.natural_exp_decay"
     k = _check.non_negative("decay_rate", decay_rate, o)
     # TensorFlow computes learning_rate * exp(-decay_rate) ** p: an exponential decay whose
-    # rate is exp(-decay_rate); building it that way keeps TensorFlow's rounding.
-    return Exponential(_lr(o, learning_rate), math.exp(-k), _steps(o, "decay_steps", decay_steps),
-                       _check.boolean("staircase", staircase, o))
+    # rate is exp(-decay_rate) (0 once it underflows); built that way it keeps TF's rounding.
+    return _tf_common.exponential(_lr(o, learning_rate), math.exp(-k),
+                                  _steps(o, "decay_steps", decay_steps),
+                                  _check.boolean("staircase", staircase, o))
 
 
 def _inverse_time(learning_rate: float, decay_steps: float, decay_rate: float,
@@ -139,16 +140,23 @@ def _cosine(learning_rate: float, decay_steps: float, alpha: float = 0.0,
 
 def _cosine_restarts(learning_rate: float, first_decay_steps: float, t_mul: float = 2.0,
                      m_mul: float = 1.0, alpha: float = 0.0, name: str | None = None) -> Schedule:
-    o = "tf1.cosine_decay_restarts"
-    return SGDRDecay(_lr(o, learning_rate), _steps(o, "first_decay_steps", first_decay_steps),
-                     t_mul, m_mul, alpha)
+    return _tf_common.sgdr("tf1.cosine_decay_restarts", "learning_rate", learning_rate,
+                           first_decay_steps, t_mul, m_mul, alpha)
 
 
 def _linear_cosine(learning_rate: float, decay_steps: float, num_periods: float = 0.5,
                    alpha: float = 0.0, beta: float = 0.001, name: str | None = None) -> Schedule:
     o = "tf1.linear_cosine_decay"
     return LinearCosine(_lr(o, learning_rate), _steps(o, "decay_steps", decay_steps),
-                        num_periods, alpha, beta)
+                        *_linear_cosine_shape(o, num_periods, alpha, beta))
+
+
+def _linear_cosine_shape(o: str, num_periods: Any, alpha: Any,
+                         beta: Any) -> tuple[float, float, float]:
+    """``num_periods`` (its sign does not change the cosine: TensorFlow accepts either),
+    ``alpha`` and ``beta`` (negative ones would make the rate negative)."""
+    return (abs(_check.number("num_periods", num_periods, o)),
+            _check.non_negative("alpha", alpha, o), _check.non_negative("beta", beta, o))
 
 
 def _noisy_linear_cosine(learning_rate: float, decay_steps: float, initial_variance: float = 1.0,
@@ -157,7 +165,10 @@ def _noisy_linear_cosine(learning_rate: float, decay_steps: float, initial_varia
                          seed: int = 0) -> Schedule:
     o = "tf1.noisy_linear_cosine_decay"
     return NoisyLinearCosine(_lr(o, learning_rate), _steps(o, "decay_steps", decay_steps),
-                             initial_variance, variance_decay, num_periods, alpha, beta, seed)
+                             _check.non_negative("initial_variance", initial_variance, o),
+                             _check.non_negative("variance_decay", variance_decay, o),
+                             *_linear_cosine_shape(o, num_periods, alpha, beta),
+                             _check.integer("seed", seed, o))
 
 
 for _name, _factory in {
