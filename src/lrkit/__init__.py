@@ -5,6 +5,8 @@ that apply them to PyTorch, Keras and JAX/optax optimizers.
 ``lrkit.keras`` and ``lrkit.jax``.
 """
 
+from typing import Any
+
 from lrkit._registry import names
 from lrkit.batch import BatchGrowth, batch_schedule
 from lrkit.compose import Clip, Product, Restarts, Scale, Sequence, Warmup, sequence, warmup
@@ -40,6 +42,17 @@ from lrkit.schedules import (
 from lrkit.units import Budget
 
 __version__ = "0.1.0"
+
+_LAZY_SUBPACKAGES = ("compat",)  # imported on first attribute access: `import lrkit` stays light
+
+
+def __getattr__(name: str) -> Any:
+    """``lrkit.compat`` (and through it ``lrkit.compat.torch`` etc.) on first use."""
+    if name in _LAZY_SUBPACKAGES:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = [
     "Schedule", "Budget", "from_config", "load", "dump", "names",
