@@ -169,3 +169,13 @@ def test_warmup_cosine_findings_are_consistent(peak, warm, decay, total, start_f
     assert ("length-mismatch" in r.codes) == length_off
     assert "jump" not in r.codes and "negative" not in r.codes
     assert np.isfinite(curve).all()
+
+
+def test_summary_shows_inf_as_inf_not_zero():
+    # issue 11: `lrkit check` printed inf/NaN values as 0 in its summary (and as a zero region)
+    grow = lrkit.Exponential(0.1, 1e10, 1)  # passes the float range at step 31
+    r = check(grow, total=1000)
+    assert r.last == float("inf") and r.peak == float("inf") and r.peak_step == 31
+    text = r.format()
+    assert "peak inf at step 31" in text and "inf at the last step" in text
+    assert "not-finite" in r.codes and "zero-region" not in r.codes

@@ -197,6 +197,11 @@ class _Run:
     y: np.ndarray
     t_run: np.ndarray
     y_run: np.ndarray
+    finite_run: Any = True  # where y_run was finite before _finite replaced the rest by 0
+    last_value: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.last_value = float(self.y_run[-1])
 
     @property
     def peak_index(self) -> int:
@@ -208,7 +213,8 @@ class _Run:
 
     @property
     def last(self) -> float:
-        return float(self.y_run[-1])
+        """The value at the last step of the run, as it is (``inf``/NaN not hidden)."""
+        return float(self.last_value)
 
 
 def _finite(r: _Run) -> list[Finding]:
@@ -218,6 +224,7 @@ def _finite(r: _Run) -> list[Finding]:
     i = int(np.argmax(bad))
     out = [Finding("error", "not-finite", f"the rate is {r.y_run[i]} at step {int(r.t_run[i])}",
                    float(r.t_run[i]))]
+    r.finite_run = ~bad
     r.y_run = np.where(bad, 0.0, r.y_run)  # the other checks look at the finite part
     r.y = np.where(np.isfinite(r.y), r.y, 0.0)
     return out
@@ -332,7 +339,7 @@ def _zero_and_negative(r: _Run) -> list[Finding]:
         i = int(np.argmax(neg))
         out.append(Finding("error", "negative", f"the rate is negative ({_v(float(r.y_run[i]))}) from "
                            f"step {int(r.t_run[i])}", float(r.t_run[i])))
-    zero = (r.y_run == 0.0).astype(np.int8)
+    zero = ((r.y_run == 0.0) & r.finite_run).astype(np.int8)
     min_len = max(2, math.ceil(0.01 * r.run))
     edges = np.diff(np.concatenate([[0], zero, [0]]))
     for i, j in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1):
@@ -398,11 +405,20 @@ def check(schedule: Schedule, total: int | str | None = None, *, optimizer: str 
     in_run = t < run
     r = _Run(schedule, run, given_total, horizon, nodes, t, y, t[in_run], y[in_run])
 
+    # the summary reads the values as they are (inf/NaN included), before _finite hides them
+    summary = _summary(r.t_run, r.y_run)
     findings = _finite(r)
     for rule in (_peak_used, _after_end, _zero_at_start, _jumps, _length, _zero_and_negative):
         findings += rule(r)
     findings += _peak_bound(r, opt)
     order = {s: k for k, s in enumerate(reversed(SEVERITIES))}
     findings.sort(key=lambda f: order[f.severity])
-    return Report(tuple(findings), run, r.peak, int(r.t_run[r.peak_index]), float(r.y_run[0]), r.last,
-                  horizon)
+    return Report(tuple(findings), run, *summary, horizon)
+
+
+def _summary(t: np.ndarray, y: np.ndarray) -> tuple[float, int, float, float]:
+    """(peak, peak step, first, last) of the values in the run; a NaN anywhere is the peak (it is
+    the first thing to see), else the largest value, ``inf`` included."""
+    nan = np.isnan(y)
+    i = int(np.argmax(nan)) if nan.any() else int(np.argmax(y))
+    return float(y[i]), int(t[i]), float(y[0]), float(y[-1])
