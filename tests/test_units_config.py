@@ -171,6 +171,9 @@ def test_budget_from_a_distributed_loader_counts_the_real_optimizer_steps():
                     steps += 1
         assert b.resolved_total_steps() == steps
         assert b.steps("1 epochs") == steps // 2
+    # loops that also step on an incomplete accumulation at an epoch's end (Lightning, Accelerate)
+    flush = Budget.from_loader(loader, epochs=2, grad_accum=4, flush_at_epoch_end=True)
+    assert flush.resolved_steps_per_epoch() == -(-len(loader) // 4)
     with pytest.raises(ValueError, match="world size is ambiguous"):
         Budget.from_loader(loader, world_size=2)
     with pytest.raises(TypeError, match="loader must have a length"):

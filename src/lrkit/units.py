@@ -209,13 +209,15 @@ class Budget:
     @classmethod
     def from_loader(cls, loader: Any, *, epochs: float | None = None, grad_accum: int = 1,
                     total_steps: int | None = None, seq_len: int | None = None,
-                    world_size: int | None = None) -> Budget:
+                    world_size: int | None = None, flush_at_epoch_end: bool = False) -> Budget:
         """The budget of the run a ``DataLoader`` will actually drive, counted per rank.
 
         .. math::
 
             \\text{steps per epoch} = \\max\\big(\\lfloor \\text{len(loader)} /
-                \\text{grad\\_accum} \\rfloor,\\ 1\\big)
+                \\text{grad\\_accum} \\rfloor,\\ 1\\big) \\quad \\text{or} \\quad
+                \\big\\lceil \\text{len(loader)} / \\text{grad\\_accum} \\big\\rceil
+                \\ (\\text{flush\\_at\\_epoch\\_end})
 
         ``len(loader)`` is the number of batches *this rank* draws per epoch: a
         ``DistributedSampler`` (or :class:`lrkit.torch.BatchSizeSampler`) has already split the
@@ -227,8 +229,11 @@ class Budget:
         ``batch_size * grad_accum * world_size``; a loader whose batch size changes (a
         ``batch_sampler``) resolves epochs and fractions only.
 
-        The count assumes the loop steps the optimizer every ``grad_accum`` batches and drops
-        an incomplete accumulation at the end of an epoch (``(i + 1) % grad_accum == 0``).
+        By default the loop is taken to step the optimizer every ``grad_accum`` batches and to
+        drop an incomplete accumulation at the end of an epoch (``(i + 1) % grad_accum == 0``);
+        ``flush_at_epoch_end=True`` counts the extra step of loops that also step on it
+        (Lightning's ``accumulate_grad_batches``, Accelerate's ``accumulate``, the Hugging Face
+        ``Trainer``).
         """
         o = "Budget.from_loader"
         try:
@@ -238,6 +243,7 @@ class Budget:
                             f"set, or a sized iterable of batches), got {type(loader).__name__}"
                             ) from None
         accum = _check.integer("grad_accum", grad_accum, o, minimum=1)
+        _check.boolean("flush_at_epoch_end", flush_at_epoch_end, o)
         if batches < 1:
             raise ValueError(f"{o}: loader must yield at least one batch per epoch, got "
                              f"len(loader)={batches}")
@@ -256,7 +262,7 @@ class Budget:
             dataset_size = len(dataset) if dataset is not None else None
         except TypeError:
             dataset_size = None
-        return cls(total_steps=total_steps, epochs=epochs, steps_per_epoch=max(batches // accum, 1),
+        return cls(total_steps=total_steps, epochs=epochs, steps_per_epoch=max(-(-batches // accum) if flush_at_epoch_end else batches // accum, 1),
                    dataset_size=dataset_size or None,
                    batch_size=batch_size if isinstance(batch_size, int) else None,
                    grad_accum=accum, world_size=world, seq_len=seq_len,
