@@ -27,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from lrkit.budget_check import budget_findings
 from lrkit.compose import Clip, Product, Scale, Sequence, Warmup
 from lrkit.schedule import Schedule
 from lrkit.units import Budget
@@ -411,6 +412,8 @@ def check(schedule: Schedule, total: int | str | None = None, *, optimizer: str 
     for rule in (_peak_used, _after_end, _zero_at_start, _jumps, _length, _zero_and_negative):
         findings += rule(r)
     findings += _peak_bound(r, opt)
+    if budget is not None:  # a budget contradicting itself or the schedule (lrkit.budget_check)
+        findings += budget_findings(schedule, budget, run if given_total else None)
     order = {s: k for k, s in enumerate(reversed(SEVERITIES))}
     findings.sort(key=lambda f: order[f.severity])
     return Report(tuple(findings), run, *summary, horizon)

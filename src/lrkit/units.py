@@ -257,16 +257,12 @@ class Budget:
             raise ValueError(f"{o}: the world size is ambiguous: {where}; they must agree")
         world = sizes.pop() if sizes else 1
         batch_size = getattr(loader, "batch_size", None)
-        dataset = getattr(loader, "dataset", None)
-        try:
-            dataset_size = len(dataset) if dataset is not None else None
-        except TypeError:
-            dataset_size = None
-        return cls(total_steps=total_steps, epochs=epochs, steps_per_epoch=max(-(-batches // accum) if flush_at_epoch_end else batches // accum, 1),
-                   dataset_size=dataset_size or None,
+        # the data set's size is left out: the loader's count already applied the sampler's
+        # padding or dropping, which a size would have to guess again
+        per_epoch = -(-batches // accum) if flush_at_epoch_end else batches // accum
+        return cls(total_steps=total_steps, epochs=epochs, steps_per_epoch=max(per_epoch, 1),
                    batch_size=batch_size if isinstance(batch_size, int) else None,
-                   grad_accum=accum, world_size=world, seq_len=seq_len,
-                   drop_last=bool(getattr(loader, "drop_last", False)))
+                   grad_accum=accum, world_size=world, seq_len=seq_len)
 
     def _given(self) -> str:
         parts = [f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self)
