@@ -1,0 +1,214 @@
+"""Mutation testing of lrkit's formulas and rules with mutmut 3, one target at a time.
+
+Each target is a group of source files and the tests that cover them. For every target the script
+copies ``src/``, ``tests/`` and ``pyproject.toml`` into a scratch directory (the working tree is
+never mutated: other runs and other people keep using it), writes a ``[tool.mutmut]`` section
+there, runs ``mutmut run`` and prints the mutation score of every file::
+
+    score = (killed + timeout) / (mutants - not checked)
+
+A mutant "survives" when the selected tests still pass with it; "no tests" mutants (code no
+selected test reaches) count as survivors. ``--fast`` runs the subset CI runs on every push (the
+finder's suggestion rules and the schedule formulas) and exits non-zero when a file scores below
+``--min-score`` or a survivor is not listed in :data:`EQUIVALENT`.
+
+Usage::
+
+    python benchmarks/mutation.py --fast                 # the CI subset, ~1-2 min on 1 core
+    python benchmarks/mutation.py schedules compose      # named targets
+    python benchmarks/mutation.py --all                  # every target (the weekly run; ~1 h)
+    python benchmarks/mutation.py --list                 # the targets and their tests
+    python benchmarks/mutation.py finder.rules --survivors   # also print each survivor's diff
+
+See docs/testing.md for the scores and the equivalent mutants.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@dataclass(frozen=True)
+class Target:
+    mutate: tuple[str, ...]  # globs relative to the repository root
+    tests: tuple[str, ...]  # pytest selection (files, directories or node ids)
+    fast: bool = False  # part of the CI subset
+
+
+TARGETS: dict[str, Target] = {
+    "finder.rules": Target(
+        ("src/lrkit/finder/rules.py",),
+        ("tests/finder/test_rules_outside.py", "tests/test_oracle_finder.py"),
+        fast=True),
+    "schedules": Target(
+        ("src/lrkit/schedules/*",),
+        ("tests/test_oracle_schedules.py", "tests/test_every_name.py"),
+        fast=True),
+    "compose": Target(
+        ("src/lrkit/compose.py",),
+        ("tests/test_schedules.py", "tests/test_properties.py", "tests/test_every_name.py")),
+    "finder": Target(
+        ("src/lrkit/finder/_smooth.py", "src/lrkit/finder/sweep.py", "src/lrkit/finder/core.py",
+         "src/lrkit/finder/result.py", "src/lrkit/finder/settle.py", "src/lrkit/finder/probe.py"),
+        ("tests/finder/",)),
+    "plateau": Target(("src/lrkit/plateau.py",), ("tests/test_plateau.py",)),
+    "torch.scheduler": Target(
+        ("src/lrkit/torch/scheduler.py",),
+        ("tests/torch/test_scheduler.py", "tests/torch/test_scheduler_resume.py")),
+    "rules": Target(("src/lrkit/rules/*",), ("tests/test_rules.py",)),
+    "compat": Target(("src/lrkit/compat/*",), ("tests/compat/", "tests/test_every_name.py")),
+}
+
+# Mutants that no test can kill because the mutated program computes the same thing.
+# Key: mutmut's mutant name; value: why it is equivalent. A survivor not listed here fails --fast.
+EQUIVALENT: dict[str, str] = {}
+
+STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
+          36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout", None: "not checked",
+          37: "caught by type check"}
+
+
+def prepare(workdir: Path, target: Target) -> None:
+    """A fresh copy of the tree with a [tool.mutmut] section for ``target`` (test paths that do
+    not exist in the tree are left out)."""
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "*.egg-info")
+    for name in ("src", "tests"):
+        shutil.copytree(ROOT / name, workdir / name, ignore=ignore)
+    toml = (ROOT / "pyproject.toml").read_text()
+    tests = [t for t in target.tests if (ROOT / t.split("::")[0]).exists()]
+    if not tests:
+        raise SystemExit(f"mutation: none of the tests {target.tests} exists")
+
+    def arr(items: tuple[str, ...] | list[str]) -> str:
+        return "[" + ", ".join(json.dumps(i) for i in items) + "]"
+
+    toml += ("\n[tool.mutmut]\n"
+             'source_paths = ["src"]\n'
+             f"only_mutate = {arr(target.mutate)}\n"
+             f"pytest_add_cli_args_test_selection = {arr(tests)}\n"
+             'pytest_add_cli_args = ["-p", "no:cacheprovider", "-q", "--no-header"]\n'
+             "use_git_change_detection = false\n"
+             "timeout_multiplier = 10.0\n")
+    (workdir / "pyproject.toml").write_text(toml)
+
+
+def mutmut(workdir: Path, *args: str, log: Path | None = None) -> int:
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1")
+    cmd = [sys.executable, "-m", "mutmut", *args]
+    if log is None:
+        return subprocess.run(cmd, cwd=workdir, env=env).returncode
+    with open(log, "a") as fh:
+        return subprocess.run(cmd, cwd=workdir, env=env, stdout=fh, stderr=subprocess.STDOUT).returncode
+
+
+def collect(workdir: Path) -> dict[str, dict[str, str]]:
+    """{source file: {mutant name: status}} read from mutmut's .meta files."""
+    out: dict[str, dict[str, str]] = {}
+    for meta in sorted((workdir / "mutants").rglob("*.py.meta")):
+        data = json.loads(meta.read_text())
+        rel = str(meta.relative_to(workdir / "mutants"))[: -len(".meta")]
+        out[rel] = {k: STATUS.get(v, "suspicious") for k, v in data["exit_code_by_key"].items()}
+    return out
+
+
+def score(statuses: dict[str, str]) -> tuple[int, int, float]:
+    checked = [s for s in statuses.values() if s != "not checked"]
+    killed = sum(s in ("killed", "timeout", "caught by type check") for s in checked)
+    return killed, len(checked), (killed / len(checked) if checked else 1.0)
+
+
+def run_target(name: str, target: Target, base: Path, max_children: int, show: bool) -> dict:
+    workdir = base / name
+    prepare(workdir, target)
+    log = base / f"{name}.log"
+    log.write_text("")
+    t0 = time.perf_counter()
+    mutmut(workdir, "run", "--max-children", str(max_children), log=log)
+    elapsed = time.perf_counter() - t0
+    files = collect(workdir)
+    report = {"target": name, "seconds": round(elapsed, 1), "files": {}, "survivors": []}
+    for path, statuses in files.items():
+        killed, checked, sc = score(statuses)
+        report["files"][path] = {"killed": killed, "checked": checked, "score": round(sc, 4)}
+        for mutant, status in statuses.items():
+            if status not in ("killed", "timeout", "caught by type check", "not checked"):
+                report["survivors"].append({"mutant": mutant, "status": status,
+                                            "equivalent": EQUIVALENT.get(mutant)})
+    if show:
+        for s in report["survivors"]:
+            if s["equivalent"] is None:
+                print(f"--- {s['mutant']} ({s['status']})", flush=True)
+                mutmut(workdir, "show", s["mutant"])
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("targets", nargs="*", help=f"targets to run: {', '.join(TARGETS)}")
+    p.add_argument("--fast", action="store_true", help="the CI subset: " +
+                   ", ".join(n for n, t in TARGETS.items() if t.fast))
+    p.add_argument("--all", action="store_true", help="every target")
+    p.add_argument("--list", action="store_true", help="print the targets and exit")
+    p.add_argument("--max-children", type=int, default=1, help="parallel mutant runs (default 1)")
+    p.add_argument("--min-score", type=float, default=0.9, help="fail below this score per file")
+    p.add_argument("--workdir", type=Path, default=None, help="scratch directory (default: a temp dir)")
+    p.add_argument("--json", type=Path, default=None, help="write the report here")
+    p.add_argument("--tests", nargs="+", default=None,
+                   help="replace the targets' test selection (e.g. to score the suite before new tests)")
+    p.add_argument("--survivors", action="store_true", help="print the diff of every survivor")
+    args = p.parse_args(argv)
+    if args.list:
+        for n, t in TARGETS.items():
+            print(f"{n:16s} {'fast ' if t.fast else '     '} mutate {' '.join(t.mutate)}\n"
+                  f"{'':22s} tests  {' '.join(t.tests)}")
+        return 0
+    names = list(TARGETS) if args.all else [n for n, t in TARGETS.items() if t.fast] if args.fast \
+        else args.targets
+    unknown = [n for n in names if n not in TARGETS]
+    if not names or unknown:
+        p.error(f"targets must be among {', '.join(TARGETS)} (or --fast / --all), got {names}")
+    base = args.workdir or Path(tempfile.mkdtemp(prefix="lrkit-mutation-"))
+    base.mkdir(parents=True, exist_ok=True)
+    reports, failed = [], False
+    for n in names:
+        target = TARGETS[n] if args.tests is None else Target(TARGETS[n].mutate, tuple(args.tests))
+        r = run_target(n, target, base, args.max_children, args.survivors)
+        reports.append(r)
+        print(f"[{n}] {r['seconds']:.0f} s (log: {base / (n + '.log')})")
+        if not r["files"]:
+            print("  no mutants were checked: see the log")
+            failed = True
+        for path, f in r["files"].items():
+            low = f["score"] < args.min_score
+            failed |= low
+            print(f"  {path:44s} {f['killed']:4d}/{f['checked']:<4d} killed  {100 * f['score']:5.1f}%"
+                  f"{'  < ' + format(args.min_score, '.0%') if low else ''}")
+        open_survivors = [s for s in r["survivors"] if s["equivalent"] is None]
+        eq = len(r["survivors"]) - len(open_survivors)
+        print(f"  survivors: {len(open_survivors)} open, {eq} listed as equivalent")
+        for s in open_survivors:
+            print(f"    {s['mutant']} ({s['status']})")
+        failed |= bool(open_survivors) and args.fast
+    if args.json:
+        args.json.write_text(json.dumps(reports, indent=1))
+    if args.workdir is None:
+        shutil.rmtree(base, ignore_errors=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
