@@ -137,13 +137,37 @@ def base_schedule(rule: Rule) -> Schedule:
     return rule.schedule if isinstance(rule, OnPlateau) else rule
 
 
-def check_rule_values(label: str, rule: Rule) -> None:
-    """Evaluate ``rule`` over its horizon (vectorised) and reject negative / non-finite values."""
+def is_relative(rule: Rule | None) -> bool:
+    """A schedule that takes its rate from the optimizer (``relative=True``, see
+    :mod:`lrkit.compat._rate`): each param group follows ``rule.for_rate(initial_lr)``."""
+    return rule is not None and getattr(rule, "relative", False) is True
+
+
+def check_relative(targets: list[Target]) -> None:
+    """Relative schedules drive ``lr`` only, and not inside a plateau part."""
+    for t in targets:
+        for r in [t.default, *t.overrides.values()]:
+            if isinstance(r, OnPlateau) and is_relative(r.schedule):
+                raise ValueError(f"{OWNER}: plan[{t.label!r}] is an OnPlateau around a relative "
+                                 f"schedule (built from the optimizer); give the schedule an "
+                                 f"explicit lr= instead, got {r.schedule!r}")
+            if is_relative(r) and t.label != "lr":
+                raise ValueError(f"{OWNER}: plan[{t.label!r}] is a relative schedule (it scales "
+                                 f"each group's initial lr); relative schedules drive 'lr' only, "
+                                 f"got {r!r}")
+
+
+def check_rule_values(label: str, rule: Rule, limit: int | None = None) -> float:
+    """Evaluate ``rule`` over its horizon (vectorised), reject negative / non-finite values and
+    return the largest value (the peak over the horizon, or the first 100k steps without; at
+    most ``limit`` steps when given)."""
     import numpy as np
 
     s = base_schedule(rule)
     h = s.horizon
     n = CHECK_STEPS if h is None or not math.isfinite(h) else int(min(h, 10 * CHECK_STEPS)) + 2
+    if limit is not None:
+        n = min(n, limit)
     steps = np.arange(n, dtype=np.float64)
     values = np.asarray(s(steps), dtype=np.float64)
     if values.shape != steps.shape:
@@ -156,6 +180,7 @@ def check_rule_values(label: str, rule: Rule) -> None:
         rule_text = "in [0, 1)" if label in BELOW_ONE else "finite and >= 0"
         raise ValueError(f"{OWNER}: the schedule for {label!r} must be {rule_text} at every step, "
                          f"got {values[i]!r} at step {i}")
+    return float(np.max(values)) if values.size else 0.0
 
 
 def schedule_peak(rule: Rule) -> float:

@@ -16,6 +16,7 @@ jumping (:meth:`Scheduler.set_step`) and changing the peak rate after a resume a
 from __future__ import annotations
 
 import math
+import warnings
 import weakref
 from collections.abc import Mapping
 from typing import Any
@@ -33,9 +34,12 @@ from lrkit.torch._plan import (
     OWNER,
     Rule,
     Target,
+    base_schedule,
+    check_relative,
     check_rule_values,
     describe_keys,
     group_name,
+    is_relative,
     parse_plan,
     schedule_peak,
 )
@@ -53,14 +57,16 @@ class _Slot:
     __slots__ = ("rule", "fn", "table", "label", "key", "index", "scale_key", "entries", "floats",
                  "scaled", "below_one")
 
-    def __init__(self, rule: Rule, target: Target, table: Table | None) -> None:
+    def __init__(self, rule: Rule, target: Target, table: Table | None,
+                 scale_key: str | None = "") -> None:
         self.rule = rule
         self.table = table  # lookahead for pure schedules (None for plateau parts)
         self.fn = table if table is not None else rule  # fn(n): the rule's value at int step n
         self.label = target.label
         self.key = target.key
         self.index = target.index
-        self.scale_key = target.scale_key
+        # None: the group's rate already holds its multiplier (a relative rule), nothing applied
+        self.scale_key = target.scale_key if scale_key == "" else scale_key
         self.entries: list[tuple[dict[str, Any], int]] = []
         self.floats: list[dict[str, Any]] = []  # a plain number under key, no multiplier key
         self.scaled: list[dict[str, Any]] = []  # a plain number under key, and a multiplier
@@ -138,6 +144,7 @@ class Scheduler(LRScheduler):
             _check.boolean(name, flag, OWNER)
         step = _check.integer("step", step, OWNER, minimum=0)
         targets = parse_plan(plan, groups, cycle_momentum, optimizer.defaults)
+        check_relative(targets)
 
         self._decoupled: float | Schedule | None = None
         self._peaks: dict[int, float] = {}
@@ -146,10 +153,12 @@ class Scheduler(LRScheduler):
 
         rules = _unique(r for t in targets for r in [t.default, *t.overrides.values()]
                         if r is not None)
+        rule_peaks: dict[int, float] = {}
         for t in targets:
             for r in [t.default, *t.overrides.values()]:
                 if r is not None:
-                    check_rule_values(t.label, r)
+                    rule_peaks[id(r)] = check_rule_values(t.label, r)
+        _warn_far_above(optimizer, targets, rule_peaks)
         if self._decoupled is not None:
             for r in _unique(r for t in targets if t.label == "lr"
                              for r in [t.default, *t.overrides.values()] if r is not None):
@@ -177,13 +186,16 @@ class Scheduler(LRScheduler):
         self._opt_stepped = False
         self._slots: list[_Slot] = []
         self._simple = False
-        self._wd_entries: list[tuple[dict[str, Any], int, Rule]] = []
+        self._wd_entries: list[tuple[dict[str, Any], int, Rule, str | None]] = []
         self._groups: Any = None
         self._ngroups = -1
         self._t: Any = None
         self._tables = {(id(r), t.label in BELOW_ONE): Table(r, t.label in BELOW_ONE)
                         for t in targets for r in [t.default, *t.overrides.values()]
                         if isinstance(r, Schedule)}
+        self._bound: dict[tuple[int, float], Schedule] = {}  # relative rule at a group's rate
+        self._default_lr = _default_rate(optimizer)
+        self._warn_after, self._horizon_rule = _first_horizon(rules)
 
         self._resolve()  # raises on unknown keys / bad groups, touches nothing
         if device_side:
@@ -217,14 +229,49 @@ class Scheduler(LRScheduler):
             return value
         return _check.non_negative("decoupled_weight_decay", value, OWNER)
 
+    def _group_rate(self, g: dict[str, Any], i: int) -> tuple[float, bool]:
+        """The initial rate a relative rule scales for group ``g``, and whether the group's
+        ``lr_scale`` must still be applied (a group whose rate is the optimizer's default and
+        whose multiplier is only in ``lr_scale``, as timm's layer-decay groups; lrkit's groups
+        carry ``lr`` = base x ``lr_scale`` already)."""
+        rate = _host(g.get("initial_lr", g["lr"]))
+        if not (math.isfinite(rate) and rate >= 0):
+            raise ValueError(f"{OWNER}: param group {i} ({group_name(g, i)!r}) has initial lr "
+                             f"{rate!r}; a relative schedule needs a finite rate >= 0")
+        scale = g.get("lr_scale", 1.0)
+        return rate, scale != 1.0 and rate == self._default_lr
+
+    def _bind(self, rule: Rule, rate: float) -> Schedule:
+        """``rule.for_rate(rate)``, checked and tabled once per (rule, rate)."""
+        key = (id(rule), rate)
+        bound = self._bound.get(key)
+        if bound is None:
+            bound = rule.for_rate(rate)  # type: ignore[union-attr]
+            # the rule's own curve was checked in full; the runtime checks every block anyway
+            check_rule_values("lr", bound, limit=BLOCK)
+            self._tables[(id(bound), False)] = Table(bound)
+            self._bound[key] = bound
+        return bound
+
+    def _past_horizon(self, n: int) -> None:
+        """Warn once that training went past the horizon of a schedule of the plan."""
+        if n > self._warn_after:
+            warnings.warn(f"{OWNER}: step {n} is past the horizon of {self._horizon_rule!r} "
+                          f"({int(self._warn_after)} steps); the rate from here on is the "
+                          f"schedule's value past its end. Check the step count (epochs x steps "
+                          f"per epoch / grad_accum / world size) or lengthen the schedule "
+                          f"(warned once)", UserWarning, stacklevel=3)
+            self._warn_after = _INF
+
     def _resolve(self) -> None:
         """Match the plan to the current param groups (cached until the groups change)."""
         groups = self.optimizer.param_groups
         if not groups:
             raise ValueError(f"{OWNER}: optimizer must have at least one param group, got none")
         slots: list[_Slot] = []
+        relative_unscaled: set[tuple[int, bool]] = set()
         for t in self._targets:
-            by_rule: dict[int, _Slot] = {}
+            by_rule: dict[tuple[int, bool], _Slot] = {}
             for i, g in enumerate(groups):
                 rule = t.rule_for(g.get("name"))
                 if rule is None:
@@ -245,13 +292,22 @@ class Scheduler(LRScheduler):
                         f"optimizer with e.g. lr=torch.tensor({_host(_elem(g[t.key], t.index))!r})")
                 _check.non_negative(f"param group {i} {t.scale_key}", g.get(t.scale_key, 1.0),
                                     OWNER)
-                slot = by_rule.get(id(rule))
+                if is_relative(rule):
+                    rate, scaled = self._group_rate(g, i)
+                    rule = self._bind(rule, rate)
+                    key = (id(rule), scaled)
+                    if not scaled:
+                        relative_unscaled.add(key)
+                else:
+                    key = (id(rule), True)
+                slot = by_rule.get(key)
                 if slot is None:
                     table = self._tables.get((id(rule), t.label in BELOW_ONE))
-                    slot = by_rule[id(rule)] = _Slot(rule, t, table)
+                    slot = by_rule[key] = _Slot(rule, t, table,
+                                                None if key in relative_unscaled else "")
                 slot.add(g, kind)
             slots.extend(by_rule.values())
-        wd_entries: list[tuple[dict[str, Any], int, Rule]] = []
+        wd_entries: list[tuple[dict[str, Any], int, Rule, str | None]] = []
         if self._decoupled is not None:
             lr_target = next(t for t in self._targets if t.label == "lr")
             for i, g in enumerate(groups):
@@ -272,7 +328,19 @@ class Scheduler(LRScheduler):
                                     f"one-element tensor, got {g['weight_decay']!r}")
                 _check.non_negative(f"param group {i} weight_decay_scale",
                                     g.get("weight_decay_scale", 1.0), OWNER)
-                wd_entries.append((g, kind, rule))
+                scale_key: str | None = "lr_scale"
+                if is_relative(rule):
+                    rate, scaled = self._group_rate(g, i)
+                    rule = self._bind(rule, rate)
+                    scale_key = "lr_scale" if scaled else None
+                    if id(rule) not in self._peaks:
+                        self._peaks[id(rule)] = schedule_peak(rule)
+                wd_entries.append((g, kind, rule, scale_key))
+        for g in groups:  # the rate a relative rule scales, kept like torch's schedulers keep it
+            if "initial_lr" not in g and any(is_relative(t.rule_for(g.get("name")))
+                                             for t in self._targets if t.label == "lr"):
+                lr = g["lr"]
+                g["initial_lr"] = lr.clone() if isinstance(lr, torch.Tensor) else lr
         self._slots = slots
         self._wd_entries = wd_entries
         self._simple = not wd_entries and all(s.table is not None and not s.entries for s in slots)
@@ -315,16 +383,16 @@ class Scheduler(LRScheduler):
                 for g, kind in slot.entries:
                     write(g, key, index, kind, v * g.get(skey, 1.0))
         if wd is not None:
-            for (g, kind, _), w in zip(self._wd_entries, wd):
+            for (g, kind, _, _), w in zip(self._wd_entries, wd):
                 _device.write_host(g, "weight_decay", None, kind, w)
 
     def _decoupled_values(self, n: int) -> list[float]:
         lam = self._decoupled
         out = []
-        for g, _, rule in self._wd_entries:
+        for g, _, rule, scale_key in self._wd_entries:
             tab = self._tables.get((id(rule), False))
             r = tab(n) if tab is not None else rule(n)
-            lr = r * g.get("lr_scale", 1.0)
+            lr = r * g.get(scale_key, 1.0) if scale_key is not None else r
             shrink = lam(n) if isinstance(lam, Schedule) else lam * r / self._peaks[id(rule)]
             out.append(shrink * g.get("weight_decay_scale", 1.0) / lr if lr > 0 else 0.0)
         return out
@@ -351,6 +419,8 @@ class Scheduler(LRScheduler):
         """
         if metric is None and epoch is None and self._plain:  # the hot path
             n = self._step + 1
+            if n > self._warn_after:
+                self._past_horizon(n)
             groups = self.optimizer.param_groups
             if self._simple and groups is self._groups and len(groups) == self._ngroups:
                 # every rule is a pure schedule and every value a number: read the checked
@@ -392,6 +462,8 @@ class Scheduler(LRScheduler):
                 return
             self._opt_stepped = False
         n = self._step + 1
+        if n > self._warn_after:
+            self._past_horizon(n)
         if metric is not None:
             self._feed(n, metric)  # observes, then sets the values of step n
         elif self._metric_required and any(p.watching(n) for p in self._plateaus):
@@ -426,6 +498,8 @@ class Scheduler(LRScheduler):
     def set_step(self, step: int) -> None:
         """Jump to optimizer update ``step`` and set every scheduled value for it."""
         step = _check.integer("step", step, OWNER, minimum=0)
+        if step > self._warn_after:
+            self._past_horizon(step)
         if self._device:
             self._apply_device(torch.full_like(self._t, float(step)))
             self._t.fill_(float(step))
@@ -520,6 +594,55 @@ class Scheduler(LRScheduler):
     def __repr__(self) -> str:
         plan = {t.label: t.default for t in self._targets}
         return f"Scheduler(step={self.last_epoch}, plan={plan!r})"
+
+
+def _default_rate(optimizer: Optimizer) -> float | None:
+    lr = optimizer.defaults.get("lr")
+    try:
+        return None if lr is None else _host(lr)
+    except (TypeError, ValueError):
+        return None
+
+
+def _first_horizon(rules: list[Rule]) -> tuple[float, Schedule | None]:
+    """The shortest finite horizon of the plan's schedules (and that schedule)."""
+    best: tuple[float, Schedule | None] = (_INF, None)
+    for r in rules:
+        s = base_schedule(r)
+        h = s.horizon
+        if h is not None and math.isfinite(h) and math.floor(h) < best[0]:
+            best = (float(math.floor(h)), s)
+    return best
+
+
+def _warn_far_above(optimizer: Optimizer, targets: list[Target],
+                    peaks: dict[int, float]) -> None:
+    """One ``UserWarning`` when an absolute ``lr`` schedule peaks more than 10x above a param
+    group's own rate (the porting trap: a multiplier written as a rate)."""
+    lr_target = next((t for t in targets if t.label == "lr"), None)
+    if lr_target is None:
+        return
+    far = []
+    for i, g in enumerate(optimizer.param_groups):
+        rule = lr_target.rule_for(g.get("name"))
+        if rule is None or is_relative(rule) or "lr" not in g:
+            continue
+        try:
+            own = _host(g.get("initial_lr", g["lr"]))
+            scale = float(g.get("lr_scale", 1.0))
+        except (TypeError, ValueError):
+            continue
+        peak = peaks.get(id(rule), 0.0) * scale
+        if own > 0 and peak > 10.0 * own:
+            far.append(f"group {i} ({group_name(g, i)!r}): peak {peak:.4g} vs lr {own:.4g}")
+    if far:
+        warnings.warn(
+            f"{OWNER}: the lr schedule is absolute (its values replace each group's rate) and "
+            f"peaks more than 10x above the optimizer's own rate: {'; '.join(far)}. If it was "
+            f"ported from a library that multiplies the optimizer's rate (torch LambdaLR, Hugging "
+            f"Face, timm, DeepSpeed), build it with the optimizer, e.g. get_scheduler(name, "
+            f"optimizer, ...), or without lr= (relative); if the peak is meant, construct the "
+            f"optimizer with that rate.", UserWarning, stacklevel=3)
 
 
 def _unique(items: Any) -> list[Any]:
