@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from lrkit import _check
-from lrkit._uninterrupted import run_to_completion
+from lrkit._uninterrupted import InterruptGuard
 from lrkit.finder.core import check_options
 from lrkit.finder.core import find_lr as _core_find_lr
 from lrkit.finder.probe import STEPS as PROBE_STEPS
@@ -210,12 +210,6 @@ class _Snapshot:
         if error is not None:
             raise error
 
-    def restore_uninterrupted(self) -> None:
-        """The final restore: run to its end even if Ctrl-C arrives meanwhile, which is then
-        raised (see :func:`lrkit._uninterrupted.run_to_completion`)."""
-        run_to_completion(lambda: self.restore(rng=True))
-
-
 # ----------------------------------------------------------------------------- batches
 class _Cycle:
     """Endless batches: a re-iterable ``data`` (a DataLoader, a list) starts over when it runs
@@ -350,57 +344,59 @@ def find_lr(model: torch.nn.Module, optimizer: torch.optim.Optimizer, data: Iter
     device = params[0].device if params else torch.device("cpu")
     compute = train_step if train_step is not None else _default_step(loss_fn)  # type: ignore[arg-type]
 
-    snap = _Snapshot(model, optimizer, scheduler, scaler, data, state_on_cpu)
-    try:
-        base = [float(g["lr"]) for g in optimizer.param_groups]
-        top = max(base) if base and max(base) > 0 else 0.0
-        ratios = [b / top if top > 0 else 1.0 for b in base]
-        feed = [_Cycle(data)]
-        model.train()
+    with InterruptGuard() as guard:  # the first Ctrl-C stops the test, later ones wait
+        snap = _Snapshot(model, optimizer, scheduler, scaler, data, state_on_cpu)
+        try:
+            base = [float(g["lr"]) for g in optimizer.param_groups]
+            top = max(base) if base and max(base) > 0 else 0.0
+            ratios = [b / top if top > 0 else 1.0 for b in base]
+            feed = [_Cycle(data)]
+            model.train()
 
-        def step(lr: float) -> float:
-            for g, r in zip(optimizer.param_groups, ratios):
-                g["lr"] = lr * r
-            optimizer.zero_grad(set_to_none=True)
-            total = 0.0
-            for _ in range(accum):
-                batch = _to_device(next(feed[0]), device)
-                if amp_dtype is not None:
-                    with torch.autocast(device_type=device.type, dtype=amp_dtype):
+            def step(lr: float) -> float:
+                for g, r in zip(optimizer.param_groups, ratios):
+                    g["lr"] = lr * r
+                optimizer.zero_grad(set_to_none=True)
+                total = 0.0
+                for _ in range(accum):
+                    batch = _to_device(next(feed[0]), device)
+                    if amp_dtype is not None:
+                        with torch.autocast(device_type=device.type, dtype=amp_dtype):
+                            loss = compute(model, batch)
+                    else:
                         loss = compute(model, batch)
+                    if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
+                        raise TypeError(f"{OWNER}: the loss must be a one-element tensor, got "
+                                        f"{type(loss).__name__}: {loss!r:.80}")
+                    value = reduce_metric(loss.detach().float(), "mean", owner=OWNER)  # over DDP ranks
+                    if not np.isfinite(value):
+                        return value
+                    scaled = loss / accum
+                    (scaler.scale(scaled) if scaler is not None else scaled).backward()
+                    total += value
+                if scaler is not None:
+                    scaler.step(optimizer)
+                    scaler.update()
                 else:
-                    loss = compute(model, batch)
-                if not isinstance(loss, torch.Tensor) or loss.numel() != 1:
-                    raise TypeError(f"{OWNER}: the loss must be a one-element tensor, got "
-                                    f"{type(loss).__name__}: {loss!r:.80}")
-                value = reduce_metric(loss.detach().float(), "mean", owner=OWNER)  # over DDP ranks
-                if not np.isfinite(value):
-                    return value
-                scaled = loss / accum
-                (scaler.scale(scaled) if scaler is not None else scaled).backward()
-                total += value
-            if scaler is not None:
-                scaler.step(optimizer)
-                scaler.update()
-            else:
-                optimizer.step()
-            return total / accum
+                    optimizer.step()
+                return total / accum
 
-        def reset() -> None:
-            snap.restore(rng=False)
-            model.train()
+            def reset() -> None:
+                snap.restore(rng=False)
+                model.train()
 
-        def probe(rates: np.ndarray) -> list[float]:
+            def probe(rates: np.ndarray) -> list[float]:
+                snap.restore(rng=True)
+                model.train()
+                feed[0] = _Cycle(data)
+                losses = []
+                for lr in rates:
+                    losses.append(step(float(lr)))
+                    if not np.isfinite(losses[-1]):
+                        break
+                return losses
+
+            return _core_find_lr(step, reset=reset, probe_fn=probe, progress=progress, **opts)
+        finally:
+            guard.deferring = True  # from here on a signal waits until everything is back
             snap.restore(rng=True)
-            model.train()
-            feed[0] = _Cycle(data)
-            losses = []
-            for lr in rates:
-                losses.append(step(float(lr)))
-                if not np.isfinite(losses[-1]):
-                    break
-            return losses
-
-        return _core_find_lr(step, reset=reset, probe_fn=probe, progress=progress, **opts)
-    finally:
-        snap.restore_uninterrupted()
