@@ -35,7 +35,8 @@ def _leaves(tree):
     return {path_name(p): v for p, v in jax.tree_util.tree_flatten_with_path(tree)[0]}
 
 
-def test_each_leaf_gets_the_base_optimizer_update_at_its_own_rate_adamw_included():
+@pytest.mark.parametrize("fuse", [True, False])
+def test_each_leaf_gets_the_base_optimizer_update_at_its_own_rate_adamw_included(fuse):
     params = _dict_params()
     groups = param_labels(params, {"encoder": 0.1, "head": {"lr_mult": 2.0, "decay_mult": 0.5},
                                    "embed": "freeze"})
@@ -43,7 +44,7 @@ def test_each_leaf_gets_the_base_optimizer_update_at_its_own_rate_adamw_included
                                 "head/w": (2.0, 0.5), "head/bias": (2.0, 0.5),  # an explicit decay_mult wins
                                 "embed/embedding": (0.0, 0.0)}
     lr = lrkit.warmup(lrkit.Cosine(0.01, 20), 3)
-    tx = groups.optimizer(optax.adamw, lr, weight_decay=0.05, b2=0.99)
+    tx = groups.optimizer(optax.adamw, lr, weight_decay=0.05, b2=0.99, fuse=fuse)
     state = tx.init(params)
     update = jax.jit(tx.update)
     mult = groups.as_dict()
@@ -67,7 +68,12 @@ def test_each_leaf_gets_the_base_optimizer_update_at_its_own_rate_adamw_included
         assert float(rates["encoder/w"]) == pytest.approx(0.1 * lr(t), rel=1e-5)
         assert float(rates["head/bias"]) == pytest.approx(2.0 * lr(t), rel=1e-5)
         assert rates["embed/embedding"] == 0.0
-        assert float(hyperparams(state)["head/learning_rate"]) == pytest.approx(2.0 * lr(t), rel=1e-5)
+        hp = hyperparams(state)
+        if fuse:  # one adamw per weight-decay multiplier, the rate multipliers after it
+            assert set(hp) >= {"decay_x0/learning_rate", "decay_x0.5/learning_rate"}
+            assert float(hp["decay_x0.5/weight_decay"]) == pytest.approx(0.025, rel=1e-6)
+        else:  # one adamw per group
+            assert float(hp["head/learning_rate"]) == pytest.approx(2.0 * lr(t), rel=1e-5)
         p = optax.apply_updates(p, u)
     print(groups.table())
     assert "(frozen)" in groups.table()

@@ -24,6 +24,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import optax
 
@@ -166,8 +167,8 @@ class LeafGroups:
     # -- the optimizer ---------------------------------------------------------------------
     def optimizer(self, make: Callable[..., optax.GradientTransformation],
                   schedule: Schedule | float, *, weight_decay: Schedule | float | None = None,
-                  **kwargs: Any) -> optax.GradientTransformationExtraArgs:
-        """ONE optax transformation: every group runs ``make`` at ``lr_mult`` × ``schedule`` and
+                  fuse: bool = True, **kwargs: Any) -> optax.GradientTransformationExtraArgs:
+        r"""ONE optax transformation: every group runs ``make`` at ``lr_mult`` × ``schedule`` and
         ``decay_mult`` × ``weight_decay`` (see the module docstring); frozen leaves get
         ``optax.set_to_zero()``.
 
@@ -176,17 +177,28 @@ class LeafGroups:
             schedule: the base rate, an lrkit schedule or a number.
             weight_decay: the base weight decay (a schedule or a number); ``None`` uses
                 ``make``'s default. Needs ``make`` to take ``weight_decay``.
+            fuse: ``True`` (default): one ``make`` per weight-decay multiplier (usually two:
+                decay and no decay) followed by the per-leaf rate multipliers,
+                :math:`u = m\, \mathrm{make}(s(t), d\, w(t))(g)` -- equal to ``make`` at rate
+                :math:`m\, s(t)` for every optimizer whose rate scales its update (every optax
+                alias ends with ``scale_by_learning_rate``), and as fast as a plain optimizer.
+                ``False``: one ``make`` per group at rate :math:`m\, s(t)` (exact for any
+                optimizer; slower with many groups).
             **kwargs: other arguments of ``make`` (numbers or schedules), the same for every
                 group; and the options of :func:`lrkit.jax.scheduled`.
 
-        The current values are logged per group by :func:`lrkit.jax.hyperparams`
-        (``"<group>/learning_rate"``) and per leaf by :meth:`leaf_values`.
+        The current values are logged per leaf by :meth:`leaf_values` (and by
+        :func:`lrkit.jax.hyperparams`: ``"<group>/learning_rate"`` with ``fuse=False``,
+        ``"decay_x<d>/learning_rate"`` before the leaf multiplier with ``fuse=True``).
         """
         from lrkit.jax.hyper import scheduled
         from lrkit.plateau import OnPlateau, Plateau
         from lrkit.schedules import Constant, MomentumOf
 
         owner = "LeafGroups.optimizer"
+        from lrkit import _check
+
+        _check.boolean("fuse", fuse, owner)
         if not callable(make):
             raise TypeError(f"{owner}: make must be an optax optimizer factory such as "
                             f"optax.adamw, got {make!r}")
@@ -211,31 +223,74 @@ class LeafGroups:
             if key is not None:
                 kwargs[key] = MomentumOf(base)
         transforms: dict[str, optax.GradientTransformation] = {}
-        for g in self.assignment.groups:
+        if not fuse:
+            self._mode = "groups"
+            for g in self.assignment.groups:
+                args = dict(kwargs)
+                args["learning_rate"] = base if g.lr_scale == 1.0 else base * g.lr_scale
+                if wd is not None:
+                    args["weight_decay"] = wd if g.weight_decay_scale == 1.0 else wd * g.weight_decay_scale
+                transforms[g.name] = scheduled(make, **args)
+            if self.assignment.frozen:
+                transforms[FROZEN_LABEL] = optax.set_to_zero()
+            return optax.multi_transform(transforms, self.labels)
+        # fused: one optimizer per weight-decay multiplier, then the rate multipliers per leaf
+        self._mode = "fused"
+        for d in sorted({g.weight_decay_scale for g in self.assignment.groups}):
             args = dict(kwargs)
-            args["learning_rate"] = base if g.lr_scale == 1.0 else base * g.lr_scale
+            args["learning_rate"] = base
             if wd is not None:
-                args["weight_decay"] = wd if g.weight_decay_scale == 1.0 else wd * g.weight_decay_scale
-            transforms[g.name] = scheduled(make, **args)
+                args["weight_decay"] = wd if d == 1.0 else wd * d
+            transforms[_decay_label(d)] = scheduled(make, **args)
         if self.assignment.frozen:
             transforms[FROZEN_LABEL] = optax.set_to_zero()
-        return optax.multi_transform(transforms, self.labels)
+        inner = optax.multi_transform(transforms, self._decay_labels)
+        lr_scale = {r.name: r.lr_scale for r in self.assignment.rows}
+        if all(v == 1.0 for v in lr_scale.values()):
+            return inner
+
+        def scale(updates: Any, state: Any, params: Any = None, **extra: Any) -> tuple[Any, Any]:
+            def one(path: Any, u: Any) -> Any:
+                m = lr_scale.get(path_name(path), 1.0)
+                return u if m == 1.0 else u * jnp.asarray(m, u.dtype)
+            return jax.tree_util.tree_map_with_path(one, updates), state
+
+        rates = optax.GradientTransformationExtraArgs(lambda params: optax.EmptyState(), scale)
+        return optax.chain(inner, rates)
+
+    def _decay_labels(self, params: Any) -> Any:
+        labels = self.labels(params)
+        d = {r.name: _decay_label(r.weight_decay_scale) for r in self.assignment.rows}
+        return jax.tree_util.tree_map_with_path(
+            lambda p, lab: lab if lab == FROZEN_LABEL else d[path_name(p)], labels)
 
     def leaf_values(self, opt_state: Any, key: str = "learning_rate") -> dict[str, Any]:
         """``{leaf: value}`` of hyperparameter ``key`` used by the last update, read from the
-        state of :meth:`optimizer` (frozen leaves: 0)."""
+        state of :meth:`optimizer` (frozen leaves: 0); the rate includes the leaf's multiplier."""
         from lrkit.jax.hyper import hyperparams
 
         hp = hyperparams(opt_state)
+        fused = getattr(self, "_mode", "fused") == "fused"
+        rows = {r.name: r for r in self.assignment.rows}
         out: dict[str, Any] = {}
         for name in self.names:
             label = self._label[name]
-            out[name] = 0.0 if label == FROZEN_LABEL else hp[f"{label}/{key}"]
+            if label == FROZEN_LABEL:
+                out[name] = 0.0
+            elif fused:
+                v = hp[f"{_decay_label(rows[name].weight_decay_scale)}/{key}"]
+                out[name] = v * rows[name].lr_scale if key == "learning_rate" else v
+            else:
+                out[name] = hp[f"{label}/{key}"]
         return out
 
     def __repr__(self) -> str:
         a = self.assignment
         return f"LeafGroups({len(a.rows)} leaves in {len(a.groups)} groups, {len(a.frozen)} frozen)"
+
+
+def _decay_label(d: float) -> str:
+    return f"decay_x{d:g}"
 
 
 def _as_schedule(name: str, value: Any, owner: str, constant: Any) -> Schedule:
