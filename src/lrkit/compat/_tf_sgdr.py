@@ -144,6 +144,9 @@ class SGDRDecay(Schedule, name="tf1.SGDRDecay"):
                 if not float32_fits(getattr(self, name)):
                     raise ValueError(f"{o}: {name} must fit a float32 (<= 3.4e38), got "
                                      f"{getattr(self, name)!r}")
+            if _float32(self.first_decay_steps) == 0.0:  # TensorFlow would divide by zero
+                raise ValueError(f"{o}: first_decay_steps must be a float32 above 0 (>= 1.4e-45), got "
+                                 f"{self.first_decay_steps!r}")
 
     def _index32(self, t: Any, ops: Any) -> tuple[Any, Any]:
         """TensorFlow's float32 restart index, and when ``t_mul`` is 1 in float32 its float32
@@ -166,8 +169,10 @@ class SGDRDecay(Schedule, name="tf1.SGDRDecay"):
         return ops.floor(ops.log(1.0 - frac * (1.0 - self.t_mul)) / math.log(self.t_mul))
 
     def _eval(self, t: Any, ops: Any) -> Any:
-        frac = t / self.first_decay_steps
         t_mul = self.t_mul
+        if self.precision == "float32":  # TensorFlow's global step is an int64: none lies beyond
+            t = ops.minimum(t, LAST_STEP)
+        frac = t / self.first_decay_steps
         if self.precision == "float32":
             i, x = self._index32(t, ops)
         elif t_mul == 1.0:

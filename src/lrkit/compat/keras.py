@@ -183,7 +183,7 @@ def LegacySGDDecay(learning_rate: float | Schedule | Mapping[str, Any],
         else:
             from lrkit.config import from_config
 
-            learning_rate = from_config(learning_rate)
+            learning_rate = from_config(learning_rate, _where=f"{o}: learning_rate")
     if not isinstance(learning_rate, Schedule):
         return time_based(_check.non_negative("learning_rate", learning_rate, o), k)
     if k == 0.0:
