@@ -1,9 +1,10 @@
 """DeepSpeed's learning-rate schedulers (``deepspeed.runtime.lr_schedules``) as lrkit schedules.
 
-Each class takes the DeepSpeed scheduler's keyword arguments minus the optimizer; where
-DeepSpeed reads the optimizer's learning rate (``WarmupLR`` without ``warmup_max_lr``,
-``WarmupCosineLR``) pass it as ``lr=``. :func:`from_config` reads the ``"scheduler"`` section of
-a DeepSpeed JSON config. Configs name them ``"deepspeed.WarmupLR"`` etc.
+Each class takes the DeepSpeed scheduler's arguments, the optimizer first as in DeepSpeed (or
+left out); where DeepSpeed reads the optimizer's learning rate (``WarmupLR`` without
+``warmup_max_lr``, ``WarmupCosineLR``) the schedule is then relative (each param group follows
+its own rate, see :mod:`lrkit.compat._rate`), or pass a rate as ``lr=``. :func:`from_config`
+reads the ``"scheduler"`` section of a DeepSpeed JSON config. Configs name them ``"deepspeed.WarmupLR"`` etc.
 
 **Steps.** The value at step :math:`t` is the learning rate the optimizer holds after
 :math:`t` calls of the DeepSpeed scheduler's ``step()`` (the DeepSpeed engine calls it after

@@ -1,8 +1,10 @@
 """timm's ``timm.scheduler`` schedulers under their own names and keyword arguments.
 
 ``CosineLRScheduler``, ``TanhLRScheduler``, ``StepLRScheduler``, ``MultiStepLRScheduler``,
-``PolyLRScheduler`` and ``WSDLRScheduler`` take ``lr=`` (the param group's base rate) in place of
-the optimizer and return lrkit schedules whose value at ``t`` is the rate timm sets for ``t``
+``PolyLRScheduler`` and ``WSDLRScheduler`` take the optimizer as timm does (relative: each param
+group follows timm's curve from its own initial rate, see :mod:`lrkit.compat._rate`) or ``lr=``
+(the param group's base rate) in its place, and return lrkit schedules whose value at ``t`` is
+the rate timm sets for ``t``
 (``scheduler.step(t)`` when ``t_in_epochs=True``, ``scheduler.step_update(t)`` otherwise),
 noise included. timm multiplies by a group's ``lr_scale``: in lrkit write ``schedule * scale``.
 

@@ -1,6 +1,8 @@
 """PyTorch's ``torch.optim.lr_scheduler`` classes under their own names and keyword arguments.
 
-Each constructor takes ``lr=`` (the optimizer's initial rate) in place of the optimizer and
+Each constructor takes the optimizer as torch does (``StepLR(optimizer, step_size=30)``: the
+schedule is then *relative*, each param group following its own initial rate, see
+:mod:`lrkit.compat._rate`) or ``lr=`` (the optimizer's initial rate) in its place, and
 returns a pure lrkit :class:`~lrkit.Schedule`: its value at step :math:`t` is the param group's
 learning rate after :math:`t` calls of the torch scheduler's ``step()`` (step 0 = right after
 construction). Torch computes most of these recursively (multiplying the previous rate); lrkit

@@ -1,8 +1,10 @@
 """Hugging Face ``transformers`` learning-rate schedules under their own names.
 
-``get_scheduler(name, num_warmup_steps, num_training_steps, scheduler_specific_kwargs, lr=1.0)``
-and the ``get_*_schedule_with_warmup`` helpers take ``lr=`` (the optimizer's initial rate) in
-place of the optimizer and return lrkit schedules equal, step for step, to the rate the
+``get_scheduler(name, optimizer, num_warmup_steps, num_training_steps, scheduler_specific_kwargs)``
+and the ``get_*_schedule_with_warmup(optimizer, ...)`` helpers take the optimizer as transformers
+does (the schedule is then *relative*: each param group gets its own initial rate times
+:math:`\\lambda`, see :mod:`lrkit.compat._rate`), or ``lr=`` (a rate: absolute), or neither
+(relative, reference 1), and return lrkit schedules equal, step for step, to the rate the
 ``LambdaLR`` that transformers builds gives after :math:`t` calls of ``step()``:
 :math:`\\eta_t = \\eta_0 \\lambda(t)`, with :math:`\\lambda` written with the same operations in
 the same order as transformers' lambdas (agreement to the last bit or two).
