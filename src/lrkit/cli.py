@@ -638,6 +638,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--schedule", choices=("warmup_cosine", "one_cycle"), default="warmup_cosine",
                    help="the schedule built around the suggested rate (default warmup_cosine)")
     p.set_defaults(func=cmd_demo, takes_spec=False)
+
+    from lrkit.tune.cli import add_parser as add_sweep  # `lrkit sweep` lives in lrkit.tune
+
+    add_sweep(sub)
     return parser
 
 

@@ -55,7 +55,7 @@ class Knob:
             return "one of " + ", ".join(map(repr, self.options))
         lo = ("(" if self.low_open else "[") + f"{self.low:g}"
         hi = f"{self.high:g}" + (")" if self.high_open else "]")
-        return f"an {'integer' if self.kind == 'int' else 'number'} in {lo}, {hi}"
+        return f"{'an integer' if self.kind == 'int' else 'a number'} in {lo}, {hi}"
 
     def check_value(self, value: Any, where: str) -> Any:
         """``value`` if it lies in the domain, else a ``ValueError``/``TypeError`` naming ``where``."""

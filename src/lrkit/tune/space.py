@@ -263,7 +263,7 @@ class Space:
                 k_hi = dists["restarts"].bounds[1]
                 left = total - budget.steps({"fraction": w_hi}, name="warmup")
                 if left / k_hi < 1.0:
-                    raise ValueError(f"{where}.restarts: {k_hi} cycles in the {left} steps after the "
+                    raise ValueError(f"{where}.restarts: {int(k_hi)} cycles in the {left} steps after the "
                                      f"warmup are shorter than one step: lower restarts.high")
         return total
 
