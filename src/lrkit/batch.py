@@ -55,7 +55,7 @@ def find_peak(schedule: Schedule, length: float | None = None) -> tuple[float, f
     y = np.asarray(schedule(t), dtype=np.float64)
     if not np.all(np.isfinite(y)):
         bad = int(np.argmax(~np.isfinite(y)))
-        raise ValueError(f"the schedule is not finite at step {t[bad]:g} ({y[bad]!r})")
+        raise ValueError(f"the schedule must be finite, got {y[bad]!r} at step {t[bad]:g}")
     i = int(np.argmax(y))
     return float(y[i]), float(t[i])
 
@@ -99,7 +99,10 @@ class BatchGrowth(Schedule, name="batch_growth"):
         set_field(self, "batch_size", b0)
         set_field(self, "max_batch_size", cap)
         set_field(self, "multiple_of", m)
-        peak, at = find_peak(self.rate)
+        try:
+            peak, at = find_peak(self.rate)
+        except ValueError as exc:
+            raise ValueError(f"{o}: rate: {exc}") from None
         if peak <= 0:
             raise ValueError(f"{o}: rate must have a positive peak, got {peak!r}")
         if self.peak_step is not None:

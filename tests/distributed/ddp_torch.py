@@ -149,7 +149,7 @@ def scenario_resume(out) -> None:
     same = all(torch.equal(a, b) for a, b in zip(reference, model.parameters()))
     write(out, "resume", {"straight": straight, "resumed": first + second, "weights_equal": same,
                           "sampler_epoch": sampler.epoch,
-                          "checksum": float(sum(p.double().sum() for p in model.parameters()))})
+                          "checksum": float(sum(p.detach().double().sum() for p in model.parameters()))})
 
 
 def scenario_find_lr(out) -> None:
