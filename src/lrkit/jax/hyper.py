@@ -75,8 +75,10 @@ def scheduled(make: Callable[..., optax.GradientTransformation], /, *,
             momentum curve too -- ``b1`` when ``make`` has it, else ``momentum`` (torch's
             ``cycle_momentum``; note ``optax.sgd``'s momentum is torch SGD's, a trace of the
             gradients).
-        accumulation_size, axis_name: options of the plateau parts (see
-            :class:`~lrkit.jax.PlateauSchedule`).
+        accumulation_size: plateau parts observe the mean of this many consecutive values
+            (see :class:`~lrkit.jax.plateau.PlateauSchedule`).
+        axis_name: plateau parts average the metric over this device axis first
+            (``shard_map`` / ``pmap``).
         static_args: names of callable arguments that are not schedules (passed to
             ``optax.inject_hyperparams``).
         **hyperparams: arguments of ``make``. An lrkit :class:`~lrkit.Schedule` (or any optax
