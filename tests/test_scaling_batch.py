@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import lrkit
 
@@ -116,3 +118,21 @@ def test_scale_factor_is_the_rule():
     from lrkit.scaling import scale_factor
 
     assert scale_factor(2048, reference_batch=256, rule="sqrt") == pytest.approx(math.sqrt(8))
+
+
+@settings(max_examples=40, deadline=None)
+@given(factor=st.floats(0.05, 0.9), b0_units=st.integers(1, 16), m=st.sampled_from([1, 2, 8]),
+       cap_mult=st.integers(1, 64), warm=st.integers(0, 20))
+def test_batch_schedule_properties(factor, b0_units, m, cap_mult, warm):
+    b0 = b0_units * m
+    cap = b0 * cap_mult
+    rate = lrkit.MultiStep(0.1, [50, 100, 150], factor)
+    if warm:
+        rate = lrkit.warmup(rate, warm)
+    bs, lr = lrkit.batch_schedule(rate, batch_size=b0, max_batch_size=cap, multiple_of=m)
+    t = np.arange(0, 220, dtype=np.float64)
+    b, y, r = bs(t), lr(t), rate(t)
+    assert np.all((b >= b0) & (b <= cap)) and np.all(b % m == 0)
+    assert np.all(np.diff(b) >= 0)                       # a decaying rate only grows the batch
+    np.testing.assert_allclose(y * b0, r * b, rtol=1e-12)  # the noise scale eta / B is kept
+    assert np.all(y <= 0.1 * (1 + 1e-12))                 # never above the peak
