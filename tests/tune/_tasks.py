@@ -55,6 +55,14 @@ def digits_objective(epochs: int = 2, batch: int = 64):
     steps_per_epoch = 1200 // batch
 
     def objective(schedule, report) -> float:
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)  # a tiny model: more threads only contend on a loaded machine
+        try:
+            return train(schedule, report)
+        finally:
+            torch.set_num_threads(threads)
+
+    def train(schedule, report) -> float:
         torch.manual_seed(0)
         model = torch.nn.Sequential(torch.nn.Linear(64, 32), torch.nn.ReLU(), torch.nn.Linear(32, 10))
         opt = torch.optim.SGD(model.parameters(), lr=0.0, momentum=0.9)

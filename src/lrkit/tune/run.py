@@ -34,8 +34,8 @@ class TrialFailed(Exception):
 
 def metric(value: Any, what: str) -> float:
     """``value`` as a finite float, else :class:`TrialFailed` saying what it was."""
-    if isinstance(value, bool):
-        raise TrialFailed(f"{what} must be a finite number, got {value!r}")
+    if isinstance(value, (bool, str, bytes)):
+        raise TrialFailed(f"{what} must be a finite number, got {value!r} ({type(value).__name__})")
     try:
         v = float(value)
     except (TypeError, ValueError):
