@@ -44,8 +44,12 @@ def _clone_tree(obj: Any, device: torch.device | None) -> Any:
     return obj
 
 
-def _same_key(a: Any, b: Any) -> bool:
-    return a is b or (isinstance(a, (str, int)) and type(a) is type(b) and a == b)
+def _same_keys(live: dict[Any, Any], values: list[tuple[Any, Any]]) -> bool:
+    """Whether ``live`` has the keys of ``values`` in that order (tensor keys by identity)."""
+    for a, (b, _) in zip(live, values):
+        if a is not b and not (isinstance(a, (str, int)) and type(a) is type(b) and a == b):
+            return False
+    return True
 
 
 class _Refs:
@@ -102,8 +106,7 @@ class _Saved:
                 live.data = self.copy.to(live.device, copy=True)
         elif kind == "dict":
             values = [(k, v.put_back()) for k, v in self.copy]
-            keys = list(live)
-            if len(keys) != len(values) or not all(_same_key(a, b) for a, (b, _) in zip(keys, values)):
+            if len(live) != len(values) or not _same_keys(live, values):
                 live.clear()  # entries added or removed during the test: same dict, same order
             for k, v in values:
                 live[k] = v
