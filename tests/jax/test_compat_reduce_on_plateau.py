@@ -44,9 +44,11 @@ def test_equals_live_optax_on_a_training_run_and_scales_updates():
     ref = optax.chain(optax.sgd(0.1), optax.contrib.reduce_on_plateau(**kw))
     p = {"w": jnp.arange(3.0)}
     s, r = tx.init(p), ref.init(p)
+    ours_up = jax.jit(lambda s, v: tx.update(p, s, p, value=v))
+    ref_up = jax.jit(lambda s, v: ref.update(p, s, p, value=v))
     for v in values:
-        u, s = tx.update(p, s, p, value=v)
-        w, r = ref.update(p, r, p, value=v)
+        u, s = ours_up(s, jnp.float32(v))
+        w, r = ref_up(r, jnp.float32(v))
         np.testing.assert_array_equal(np.asarray(u["w"]), np.asarray(w["w"]))
     assert float(s[1].scale) < 1.0
 
