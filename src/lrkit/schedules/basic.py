@@ -62,8 +62,8 @@ class Polynomial(Schedule, name="polynomial"):
     .. math:: s(t) = (a - b)\\,(1 - \\tau / D)^{p} + b
 
     With ``cycle=True`` the horizon grows to the next multiple of ``steps``:
-    :math:`\\tau = t`, :math:`D = T\\lceil t / T\\rceil` (and :math:`D = T` at :math:`t = 0`,
-    so the initial value is kept at step 0, as TensorFlow does). The value then jumps back up
+    :math:`\\tau = t`, :math:`D = T\\max(\\lceil t / T\\rceil, 1)` (so :math:`D = T` at
+    :math:`t = 0` and the initial value is kept at step 0, as TensorFlow does). The value then jumps back up
     at every multiple of ``steps``, to a lower peak each time.
     Legend: :math:`a` = ``start``, :math:`b` = ``end``, :math:`p` = ``power``.
     """
@@ -88,7 +88,7 @@ class Polynomial(Schedule, name="polynomial"):
 
     def _eval(self, t: Any, ops: Any) -> Any:
         if self.cycle:
-            mult = ops.where(t == 0, 1.0, ops.ceil(t / self.steps))
+            mult = ops.maximum(ops.ceil(t / self.steps), 1.0)  # 1 at t = 0 and where t / T underflows
             horizon = self.steps * mult
             tau = t
         else:
