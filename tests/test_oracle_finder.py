@@ -5,10 +5,9 @@ MLP on scikit-learn's digits, SGD with momentum, 1e-4 -> 10 over 100 steps. Then
 
 * torch-lr-finder's suggestion comes from its own code (``LRFinder.plot(suggest_lr=True)``), fed
   the recorded rates and smoothed losses as its history;
-* fastai's ``minimum``, ``steep`` and ``valley`` (fastai.callback.schedule) are re-written below
-  from fastai's documented algorithm -- fastai itself pulls torchvision and spaCy, too heavy for
-  the test extra. The longest decreasing run is found here by patience sorting, not by the
-  quadratic loop fastai (and lrkit) use, so the two implementations share no code.
+* fastai's ``minimum``, ``steep`` and ``valley`` (fastai.callback.schedule) are the oracles of
+  tests/finder/fastai_rules.py, re-written from fastai's documented algorithm (fastai itself
+  pulls torchvision and spaCy, too heavy for the test extra).
 
 Where lrkit deliberately departs from a peer (its analysis window ends where the raw loss has
 risen 1.5x, before the lagging EMA reaches its minimum; central rather than forward differences)
@@ -16,8 +15,6 @@ the test states the departure as a bound instead of an equality.
 """
 
 from __future__ import annotations
-
-import bisect
 
 import matplotlib
 import numpy as np
@@ -27,6 +24,13 @@ from sklearn.datasets import load_digits
 
 from lrkit.finder import FinderResult, find_lr
 from lrkit.finder.rules import window
+from tests.finder.fastai_rules import (
+    decreasing_run_lengths,
+    fastai_minimum,
+    fastai_steep,
+    fastai_trim,
+    fastai_valley,
+)
 
 matplotlib.use("Agg")
 
@@ -59,54 +63,6 @@ def _record(seed: int) -> tuple[FinderResult, torch.nn.Module, torch.optim.Optim
 @pytest.fixture(scope="module", params=[0, 1])
 def recorded(request):
     return _record(request.param)
-
-
-# ---------------------------------------------------------------- fastai, re-written from its docs
-def fastai_trim(lrs: np.ndarray, losses: np.ndarray, num_it: int) -> tuple[np.ndarray, np.ndarray]:
-    """Learner.lr_find: the recorder's rates and smoothed losses without the first num_it // 10 and
-    the last 5 points, cut at the first NaN."""
-    a, b = np.asarray(lrs[num_it // 10:-5], float), np.asarray(losses[num_it // 10:-5], float)
-    nan = np.nonzero(np.isnan(b))[0]
-    return (a[: nan[0]], b[: nan[0]]) if len(nan) else (a, b)
-
-
-def fastai_minimum(lrs: np.ndarray, losses: np.ndarray) -> float:
-    """A tenth of the rate at the lowest loss."""
-    return float(lrs[int(np.argmin(losses))]) / 10
-
-
-def fastai_steep(lrs: np.ndarray, losses: np.ndarray) -> float:
-    """The rate at the start of the steepest forward difference of loss against log rate."""
-    slopes = [(losses[i + 1] - losses[i]) / (np.log(lrs[i + 1]) - np.log(lrs[i]))
-              for i in range(len(lrs) - 1)]
-    return float(lrs[int(np.argmin(slopes))])
-
-
-def decreasing_run_lengths(values: np.ndarray) -> list[int]:
-    """For every i, the length of the longest strictly decreasing subsequence ending at i
-    (patience sorting on the negated values)."""
-    tails: list[float] = []
-    out = []
-    for v in values:
-        k = bisect.bisect_left(tails, -v)
-        if k == len(tails):
-            tails.append(-v)
-        else:
-            tails[k] = -v
-        out.append(k + 1)
-    return out
-
-
-def fastai_valley(lrs: np.ndarray, losses: np.ndarray) -> tuple[float, int]:
-    """The longest valley: the longest strictly decreasing subsequence (the first one to reach
-    that length), start = end - length, and the rate at start + int(L/3) + int(L/6), L = end - start.
-    Returns the rate and its index."""
-    lengths = decreasing_run_lengths(losses)
-    end = int(np.argmax(lengths))  # the first index reaching the longest length
-    start = end - lengths[end] if lengths[end] > 1 else 0
-    sections = (end - start) / 3
-    idx = start + int(sections) + int(sections / 2)
-    return float(lrs[idx]), idx
 
 
 def test_decreasing_run_lengths_oracle_on_a_worked_example():

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from lrkit.finder import FinderResult, NoSuggestion, rules
+from tests.finder.fastai_rules import fastai_valley_index
 
 # 10 points per decade from 1e-4: grid[i] = 10 ** (-4 + i / 10).
 PER_DECADE = 10
@@ -132,9 +133,11 @@ def test_steepest_rule_searches_up_to_the_minimum_only():
 
 
 # Curve C, for the valley rule: 30 points, window = all 30 (never rises 1.5x), skip = 3.
-# Points 0-9 sit on a plateau of 2.0, points 10-25 fall strictly (by 0.05 each) to the minimum
+# Points 3-9 sit on a plateau of 2.0, points 10-25 fall strictly (by 0.05 each) to the minimum
 # 1.2 at point 25, then points 26-29 rise a little.
-LOSS_C = [2.0] * 10 + [2.0 - 0.05 * k for k in range(1, 17)] + [1.25, 1.3, 1.35, 1.4]
+# Points 0-2 (the skipped tenth) are higher still, so skipping fewer of them would lengthen the
+# valley.
+LOSS_C = [3.0, 2.9, 2.8] + [2.0] * 7 + [2.0 - 0.05 * k for k in range(1, 17)] + [1.25, 1.3, 1.35, 1.4]
 
 
 def test_valley_rule_is_a_half_third_into_the_longest_valley():
@@ -213,3 +216,97 @@ def test_usable_excludes_the_stopping_step():
     loss = [2.0 - 0.05 * k for k in range(25)] + [0.1]
     r = result(loss, usable=25)
     assert r.suggest("minimum") == pytest.approx(rate(24) / 10, rel=1e-12)
+
+
+def hand_window(loss: list[float], lrs: np.ndarray | None = None) -> rules.Window:
+    """A window given by hand (no cut): the rule functions themselves."""
+    v = np.asarray(loss, dtype=np.float64)
+    x = grid(len(v)) if lrs is None else lrs
+    return rules.Window(x, v, v, x, v)
+
+
+def test_steepest_with_the_minimum_at_the_third_point():
+    # minimum at point 2 (1.5); 15 points, first tenth 1 point: candidates are points 1 only
+    # (up to, not including, the minimum). The slope is defined there: the answer is point 1,
+    # not the first rate.
+    w = hand_window([2.0, 1.7, 1.5] + [1.5 + 0.01 * k for k in range(1, 13)])
+    assert w.argmin == 2
+    assert rules.steepest(w, "one_cycle") == w.lrs[1]
+
+
+def test_steepest_with_the_minimum_inside_the_first_tenth():
+    # 30 points (first tenth: 3), minimum at point 3: the search starts one point before the
+    # minimum, point 2 (slope (1.45 - 1.6) / 2), not at point 1, whose slope (1.5 - 2.0) / 2 is
+    # steeper but lies in the first tenth... and not past the minimum.
+    w = hand_window([2.0, 1.6, 1.5, 1.45] + [1.45 + 0.005 * k for k in range(1, 27)])
+    assert w.argmin == 3
+    assert rules.steepest(w, "one_cycle") == w.lrs[2]
+
+
+def test_steepest_is_against_log_rate_on_a_linear_sweep():
+    # a linear sweep (find_lr(mode="linear")): 0.01, 0.02, ..., 0.30, and a loss falling by the
+    # same 0.125 per point to the minimum at point 20. Per point every slope is the same; per
+    # log rate the slope is -0.125 / (log step), and the log step shrinks as the rate grows: the
+    # steepest fall against log rate is at the last point before the minimum, point 19.
+    lrs = np.arange(1, 31) * 0.01
+    loss = [4.0 - 0.125 * k for k in range(21)] + [1.5 + 0.01 * k for k in range(1, 10)]
+    w = hand_window(loss, lrs)
+    assert w.argmin == 20
+    assert rules.steepest(w, "one_cycle") == lrs[19]
+
+
+def test_valley_is_kept_below_a_minimum_at_the_second_point():
+    # minimum at point 1: the only rate below it is the first
+    w = hand_window([2.0, 1.5] + [1.5 + 0.01 * k for k in range(1, 14)])
+    assert w.argmin == 1
+    assert rules.valley(w, "one_cycle") == w.lrs[0]
+
+
+def test_valley_of_two_points_uses_fastais_start():
+    # 20 points, skip 2. Trimmed (points 2..): 2.0, 1.5, then a slow rise that stays below 2.0:
+    # every point after the first has a decreasing run of length 2 (from 2.0), first reached at
+    # trimmed index 1. fastai's start = end - length = 1 - 2 = -1, L = 2, idx = -1 + 0 + 0 = -1:
+    # point 2 - 1 = 1 (the minimum is point 3, so no clamping).
+    w = hand_window([2.5, 2.4, 2.0, 1.5] + [1.5 + 0.02 * k for k in range(1, 17)])
+    assert w.argmin == 3
+    assert rules.valley(w, "one_cycle") == w.lrs[1]
+
+
+def _curves(seed: int, count: int, ties: bool = True):
+    """Random range-test-like curves: a noisy fall, a minimum, a noisy rise (all positive)."""
+    rng = np.random.default_rng(seed)
+    for _ in range(count):
+        n = int(rng.integers(12, 60))
+        m = int(rng.integers(2, n - 1))
+        fall = np.cumsum(rng.uniform(-0.02, 0.1, m))
+        rise = np.cumsum(rng.uniform(-0.02, 0.1, n - m))
+        loss = np.concatenate([3.0 - fall, 3.0 - fall[-1] + rise])
+        # coarse rounding makes plateaus, ties of the valley's runs
+        yield np.round(loss, int(rng.integers(1, 4))) if ties else loss
+
+
+def test_valley_matches_fastais_algorithm_on_random_curves():
+    # lrkit's valley = fastai's valley on the window after its first tenth, the index moved back
+    # into the window and kept between the first rate and the point before the minimum.
+    for loss in _curves(0, 300):
+        w = hand_window(list(loss))
+        skip = len(loss) // 10
+        idx = skip + fastai_valley_index(loss[skip:])
+        expected = w.lrs[max(0, min(idx, int(np.argmin(loss)) - 1))]
+        assert rules.valley(w, "one_cycle") == expected, list(loss)
+
+
+def test_steepest_matches_central_differences_on_random_curves():
+    # uniform log grid: the slope at i is (l[i+1] - l[i-1]) / (2 h), one-sided at the ends;
+    # the answer is the most negative slope for n // 10 <= i < argmin (one point before the
+    # minimum when that range is empty), the first rate when the minimum is at point 0 or 1.
+    for loss in _curves(1, 300, ties=False):  # (tied slopes would be decided by rounding)
+        w = hand_window(list(loss))
+        m = int(np.argmin(loss))
+        if m < 2:
+            expected = 0
+        else:
+            slopes = [loss[1] - loss[0]] + [(loss[i + 1] - loss[i - 1]) / 2 for i in range(1, m)]
+            lo = min(len(loss) // 10, m - 1)
+            expected = lo + int(np.argmin(slopes[lo:m]))
+        assert rules.steepest(w, "one_cycle") == w.lrs[expected], list(loss)
