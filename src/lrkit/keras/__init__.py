@@ -5,10 +5,15 @@ and nothing else heavy.
 
 * :class:`LearningRateSchedule` -- any lrkit schedule as a Keras schedule;
 * :func:`find_lr` -- the learning-rate range test on a compiled model, which leaves it exactly
-  as it found it.
+  as it found it;
+* :func:`param_groups`, :func:`layer_decay` -- per-variable rate and weight-decay multipliers
+  from the rules of :mod:`lrkit.rules`; ``groups.wrap(optimizer)`` gives the
+  :class:`GroupedOptimizer` that applies them.
 """
 
 from lrkit.keras.finder import find_lr
+from lrkit.keras.groups import Groups, layer_decay, param_groups
+from lrkit.keras.optimizer import GroupedOptimizer
 from lrkit.keras.schedule import LearningRateSchedule
 
-__all__ = ["LearningRateSchedule", "find_lr"]
+__all__ = ["LearningRateSchedule", "find_lr", "Groups", "GroupedOptimizer", "param_groups", "layer_decay"]
