@@ -183,3 +183,102 @@ def test_never_nan_with_infinite_metric() -> None:
     ctl = Plateau(0.1, patience=0)
     out = [ctl.step(m) for m in [math.inf, math.inf, 1.0]]
     assert all(math.isfinite(v) for v in out)
+
+
+# -- a loaded state is checked ----------------------------------------------------------------
+def _observed(ctl):
+    for m in [1.0, 0.9, 0.9, 0.9, 0.9]:
+        ctl.step(m) if isinstance(ctl, Plateau) else ctl.observe(0, m)
+    return ctl
+
+
+@pytest.mark.parametrize("key, value, exc, words", [
+    ("scale", -2.0, ValueError,
+     r"state\[.scale.\] \(the product of the reductions\) must be in \[0, 1\], got -2.0"),
+    ("scale", 1.5, ValueError, r"state\['scale'\].*must be in \[0, 1\]"),
+    ("scale", "0.5", TypeError, r"state\['scale'\] must be a number"),
+    ("best", "x", TypeError, r"state\['best'\] must be a number.*got 'x'"),
+    ("best", float("nan"), ValueError, r"state\['best'\] must not be NaN"),
+    ("best", None, TypeError, r"state\['best'\] must be a number"),
+    ("num_bad_epochs", -1, ValueError, r"state\['num_bad_epochs'\] must be >= 0, got -1"),
+    ("num_bad_epochs", 1.5, TypeError, r"state\['num_bad_epochs'\] must be an integer >= 0, got 1.5"),
+    ("cooldown_counter", True, TypeError, r"state\['cooldown_counter'\] must be an integer"),
+    ("last_epoch", "3", TypeError, r"state\['last_epoch'\] must be an integer"),
+    ("num_reductions", -3, ValueError, r"state\['num_reductions'\] must be >= 0"),
+    ("lr", -0.1, ValueError, r"state\['lr'\] must be >= 0, got -0.1"),
+    ("lr", math.inf, ValueError, r"state\['lr'\] must be a finite number"),
+])
+@pytest.mark.parametrize("make", [lambda: Plateau(0.1, factor=0.5, patience=1),
+                                  lambda: OnPlateau(Constant(0.1), factor=0.5, patience=1)])
+def test_load_state_dict_rejects_a_bad_state_and_changes_nothing(make, key, value, exc, words) -> None:
+    good = _observed(make()).state_dict()
+    ctl = make()
+    before = ctl.state_dict()
+    bad = dict(good, **{key: value})
+    owner = type(ctl).__name__
+    with pytest.raises(exc, match=rf"^{owner}: {words}"):
+        ctl.load_state_dict(bad)
+    assert ctl.state_dict() == before
+    ctl.load_state_dict(good)
+    assert ctl.state_dict() == good
+
+
+def test_load_state_dict_keys_and_numpy_values() -> None:
+    ctl = Plateau(0.1)
+    good = _observed(Plateau(0.1, patience=1)).state_dict()
+    with pytest.raises(ValueError, match=r"state has unknown keys \['factor'\]"):
+        ctl.load_state_dict(dict(good, factor=0.5))
+    with pytest.raises(ValueError, match="state is missing"):
+        ctl.load_state_dict({k: v for k, v in good.items() if k != "scale"})
+    with pytest.raises(TypeError, match="state must be a dict, got list"):
+        ctl.load_state_dict([1, 2])
+    assert ctl.state_dict() == Plateau(0.1).state_dict()
+    # what a checkpoint may hand back: NumPy scalars, infinite best before any metric
+    ctl.load_state_dict({**good, "num_bad_epochs": np.int64(2), "scale": np.float32(0.5), "best": -math.inf})
+    assert type(ctl.num_bad_epochs) is int and ctl.scale == 0.5 and ctl.best == -math.inf
+
+
+# -- config round trip -----------------------------------------------------------------------
+ON_PLATEAU = [
+    lambda: OnPlateau(Constant(1e-3)),
+    lambda: OnPlateau(warmup(Cosine(1e-3, 1000), 100), mode="max", factor=0.5, patience=3,
+                      threshold=0.01, threshold_mode="abs", cooldown=2, min_lr=1e-5, eps=1e-9,
+                      start=100),
+    lambda: OnPlateau(Constant(1e-3), factor=0.3, stop=900, then=Linear(1.0, 0.0, 100)),
+]
+
+
+@pytest.mark.parametrize("make", ON_PLATEAU)
+@pytest.mark.parametrize("suffix", [".json", ".yaml", ".toml"])
+def test_on_plateau_config_round_trip(make, suffix, tmp_path) -> None:
+    import lrkit
+
+    part = make()
+    cfg = part.to_config()
+    assert cfg["type"] == "on_plateau" and lrkit.from_config(cfg) == part
+    path = tmp_path / ("plan" + suffix)
+    lrkit.dump(part, path)
+    back = lrkit.load(path)
+    assert isinstance(back, OnPlateau) and back == part and back.to_config() == cfg
+    # and it behaves the same: the same cuts at the same steps
+    metrics = [1.0, 0.9] + [0.9] * 14 + [0.8] * 14
+    for t, m in enumerate(metrics):
+        step = 100 + 20 * t
+        assert part.observe(step, m) == back.observe(step, m)
+        assert part(step + 1) == back(step + 1)
+    assert part.scale < 1.0 and back.state_dict() == part.state_dict()
+    assert part != OnPlateau(Constant(5.0))
+
+
+def test_plateau_config_round_trip_and_durations_with_units() -> None:
+    import lrkit
+
+    ctl = Plateau(0.1, mode="max", factor=0.5, patience=2, cooldown=1, min_lr=1e-4)
+    back = lrkit.from_config(ctl.to_config())
+    assert isinstance(back, Plateau) and back == ctl and back != Plateau(0.1)
+    part = lrkit.from_config({"type": "on_plateau", "schedule": {"type": "constant", "value": 0.1},
+                              "start": "2 epochs", "stop": "10 epochs"}, budget={"steps_per_epoch": 50})
+    assert part.start == 100 and part.stop == 500
+    with pytest.raises(ValueError, match=r"config \(on_plateau\): OnPlateau: factor must be in \[0, 1\)"):
+        lrkit.from_config({"type": "on_plateau", "schedule": {"type": "constant", "value": 0.1},
+                           "factor": 2.0})

@@ -26,9 +26,12 @@ starts and the count restarts from zero.
 from __future__ import annotations
 
 import math
+import numbers
+from collections.abc import Mapping
 from typing import Any
 
 from lrkit import _check
+from lrkit._registry import register
 from lrkit.schedule import Schedule
 
 __all__ = ["Plateau", "OnPlateau"]
@@ -41,6 +44,40 @@ _STATE_KEYS = ("best", "num_bad_epochs", "cooldown_counter", "last_epoch", "scal
 
 def _count(name: str, value: Any, owner: str) -> int:
     return _check.integer(name, value, owner, minimum=0)
+
+
+def _checked_state(state: Any, owner: str) -> dict[str, Any]:
+    """A loaded controller state, validated and normalised (Python ints and floats)."""
+    if not isinstance(state, Mapping):
+        raise TypeError(f"{owner}: state must be a dict, got {type(state).__name__}")
+    missing = [k for k in _STATE_KEYS if k not in state]
+    if missing:
+        raise ValueError(f"{owner}: state is missing {missing}; it has {sorted(map(str, state))}")
+    extra = [k for k in state if k not in _STATE_KEYS]
+    if extra:
+        raise ValueError(f"{owner}: state has unknown keys {extra}; a plateau state has exactly "
+                         f"{list(_STATE_KEYS)}")
+    out: dict[str, Any] = {}
+    for k in ("num_bad_epochs", "cooldown_counter", "last_epoch", "num_reductions"):
+        value = state[k]
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise TypeError(f"{owner}: state['{k}'] must be an integer >= 0, got {value!r} "
+                            f"({type(value).__name__})")
+        out[k] = _count(f"state['{k}']", int(value), owner)
+    best = state["best"]
+    if isinstance(best, bool) or not isinstance(best, numbers.Real):
+        raise TypeError(f"{owner}: state['best'] must be a number (inf before the first metric), "
+                        f"got {best!r} ({type(best).__name__})")
+    if math.isnan(float(best)):
+        raise ValueError(f"{owner}: state['best'] must not be NaN, got {best!r}")
+    out["best"] = float(best)
+    scale = _check.number("state['scale']", state["scale"], owner)
+    if not 0.0 <= scale <= 1.0:
+        raise ValueError(f"{owner}: state['scale'] (the product of the reductions) must be in "
+                         f"[0, 1], got {state['scale']!r}")
+    out["scale"] = scale
+    out["lr"] = _check.non_negative("state['lr']", state["lr"], owner)
+    return out
 
 
 def metric_value(metric: Any, owner: str = "Plateau") -> float:
@@ -77,7 +114,12 @@ class Plateau:
     def __init__(self, lr: float = 1.0, *, mode: str = "min", factor: float = 0.1,
                  patience: int = 10, threshold: float = 1e-4, threshold_mode: str = "rel",
                  cooldown: int = 0, min_lr: float = 0.0, eps: float = 1e-8) -> None:
-        o = type(self).__name__
+        self._setup(type(self).__name__, lr, mode, factor, patience, threshold, threshold_mode,
+                    cooldown, min_lr, eps)
+
+    def _setup(self, o: str, lr: Any, mode: Any, factor: Any, patience: Any, threshold: Any,
+               threshold_mode: Any, cooldown: Any, min_lr: Any, eps: Any) -> None:
+        """Check and set the hyperparameters; errors name ``o``, the user's object."""
         self.initial_lr = _check.non_negative("lr", lr, o)
         self.mode = _check.choice("mode", mode, _MODES, o)
         self.factor = _check.number("factor", factor, o)
@@ -106,17 +148,15 @@ class Plateau:
         """The controller's state (observation counters, best metric, applied reductions)."""
         return {k: getattr(self, k) for k in _STATE_KEYS}
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restore a :meth:`state_dict`; the hyperparameters stay those of ``self``."""
-        if not isinstance(state, dict):
-            raise TypeError(f"{type(self).__name__}: state must be a dict, got "
-                            f"{type(state).__name__}")
-        missing = [k for k in _STATE_KEYS if k not in state]
-        if missing:
-            raise ValueError(f"{type(self).__name__}: state is missing {missing}; it has "
-                             f"{sorted(state)}")
-        for k in _STATE_KEYS:
-            setattr(self, k, state[k])
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore a :meth:`state_dict`; the hyperparameters stay those of ``self``.
+
+        The state is checked first (every key present and no other, counters integers
+        ``>= 0``, ``best`` a number that is not NaN, ``scale`` in ``[0, 1]``, ``lr`` finite and
+        ``>= 0``); on a bad state a ``TypeError``/``ValueError`` names the key and nothing is
+        changed."""
+        for k, v in _checked_state(state, type(self).__name__).items():
+            setattr(self, k, v)
 
     @property
     def in_cooldown(self) -> bool:
@@ -173,6 +213,26 @@ class Plateau:
                 self.reduce()
         return self.lr
 
+    # -- config -------------------------------------------------------------------------
+    def _hyper(self) -> dict[str, Any]:
+        return {"mode": self.mode, "factor": self.factor, "patience": self.patience,
+                "threshold": self.threshold, "threshold_mode": self.threshold_mode,
+                "cooldown": self.cooldown, "min_lr": self.min_lr, "eps": self.eps}
+
+    def to_config(self) -> dict[str, Any]:
+        """The hyperparameters as a plain ``dict`` (JSON/YAML/TOML-safe) that
+        :func:`lrkit.from_config` turns back into an equal controller (its state is not part of
+        it: see :meth:`state_dict`)."""
+        return {"type": "plateau", "lr": self.initial_lr, **self._hyper()}
+
+    def __eq__(self, other: object) -> bool:
+        """Equal hyperparameters (the state is not compared)."""
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.to_config() == other.to_config()  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]  # mutable state
+
     def __repr__(self) -> str:
         return (f"Plateau(lr={self.initial_lr!r}, mode={self.mode!r}, factor={self.factor!r}, "
                 f"patience={self.patience!r}, threshold={self.threshold!r}, threshold_mode="
@@ -213,9 +273,9 @@ class OnPlateau:
             raise TypeError(f"{o}: schedule must be an lrkit Schedule, got {schedule!r} "
                             f"({type(schedule).__name__})")
         self.schedule = schedule
-        self.controller = Plateau(1.0, mode=mode, factor=factor, patience=patience,
-                                  threshold=threshold, threshold_mode=threshold_mode,
-                                  cooldown=cooldown, min_lr=min_lr, eps=eps)
+        self.controller = Plateau.__new__(Plateau)
+        self.controller._setup(o, 1.0, mode, factor, patience, threshold, threshold_mode, cooldown,
+                               min_lr, eps)
         self.start = _check.non_negative("start", start, o)
         if stop is not None:
             stop = _check.number("stop", stop, o)
@@ -274,11 +334,38 @@ class OnPlateau:
     def state_dict(self) -> dict[str, Any]:
         return self.controller.state_dict()
 
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.controller.load_state_dict(state)
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Restore a :meth:`state_dict` (checked as :meth:`Plateau.load_state_dict` does)."""
+        for k, v in _checked_state(state, type(self).__name__).items():
+            setattr(self.controller, k, v)
 
     def reset(self) -> None:
         self.controller.reset()
+
+    # -- config -------------------------------------------------------------------------
+    #: ``start`` and ``stop`` may be written with a unit in a config (resolved by a budget)
+    __lrkit_durations__ = ("start", "stop")
+
+    def to_config(self) -> dict[str, Any]:
+        """A plain ``dict`` (JSON/YAML/TOML-safe) that :func:`lrkit.from_config` turns back into
+        an equal ``OnPlateau``: the schedule and ``then`` as nested configs, the controller's
+        hyperparameters, ``start`` and ``stop`` (``stop`` and ``then`` only when set). The
+        controller's state is not part of it: see :meth:`state_dict`."""
+        cfg: dict[str, Any] = {"type": "on_plateau", "schedule": self.schedule.to_config(),
+                               **self.controller._hyper(), "start": self.start}
+        if self.stop is not None:
+            cfg["stop"] = self.stop
+        if self.then is not None:
+            cfg["then"] = self.then.to_config()
+        return cfg
+
+    def __eq__(self, other: object) -> bool:
+        """Equal schedules and hyperparameters (the controller's state is not compared)."""
+        if type(other) is not type(self):
+            return NotImplemented
+        return self.to_config() == other.to_config()  # type: ignore[attr-defined]
+
+    __hash__ = None  # type: ignore[assignment]  # mutable state
 
     def __repr__(self) -> str:
         c = self.controller
@@ -286,3 +373,7 @@ class OnPlateau:
                 f"{c.patience!r}, threshold={c.threshold!r}, threshold_mode={c.threshold_mode!r}, "
                 f"cooldown={c.cooldown!r}, min_lr={c.min_lr!r}, eps={c.eps!r}, start="
                 f"{self.start!r}, stop={self.stop!r}, then={self.then!r})")
+
+
+register("plateau", Plateau)
+register("on_plateau", OnPlateau)
