@@ -20,6 +20,7 @@ from typing import Any
 from lrkit import _check
 from lrkit._registry import register
 from lrkit.compat import _tf_common
+from lrkit.compat._keras_plateau import ReduceLROnPlateau
 from lrkit.compose import Product, Warmup
 from lrkit.schedule import Schedule
 from lrkit.schedules import Cosine, InverseTime, Piecewise, time_based
@@ -33,6 +34,7 @@ __all__ = [
     "CosineDecayRestarts",
     "LegacySGDDecay",
     "from_keras_config",
+    "ReduceLROnPlateau",
 ]
 
 
