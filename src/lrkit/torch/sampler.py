@@ -67,8 +67,8 @@ class BatchSizeSampler(Sampler[list[int]]):
             the size changes at epoch boundaries only.
         shuffle: shuffle a data set (ignored for a sampler).
         seed: the base seed of the shuffle.
-        num_replicas, rank: the DDP world size and this process's rank (default: read from
-            ``torch.distributed``, else 1 and 0).
+        num_replicas: the DDP world size (default: read from ``torch.distributed``, else 1).
+        rank: this process's rank (default: read from ``torch.distributed``, else 0).
 
     Raises:
         ValueError / TypeError: bad arguments, or a batch size that is not a positive integer
