@@ -270,15 +270,22 @@ def test_on_plateau_config_round_trip(make, suffix, tmp_path) -> None:
     assert part != OnPlateau(Constant(5.0))
 
 
-def test_plateau_config_round_trip_and_durations_with_units() -> None:
+def test_on_plateau_config_durations_with_units_errors_and_arrays() -> None:
     import lrkit
 
-    ctl = Plateau(0.1, mode="max", factor=0.5, patience=2, cooldown=1, min_lr=1e-4)
-    back = lrkit.from_config(ctl.to_config())
-    assert isinstance(back, Plateau) and back == ctl and back != Plateau(0.1)
     part = lrkit.from_config({"type": "on_plateau", "schedule": {"type": "constant", "value": 0.1},
                               "start": "2 epochs", "stop": "10 epochs"}, budget={"steps_per_epoch": 50})
     assert part.start == 100 and part.stop == 500
     with pytest.raises(ValueError, match=r"config \(on_plateau\): OnPlateau: factor must be in \[0, 1\)"):
         lrkit.from_config({"type": "on_plateau", "schedule": {"type": "constant", "value": 0.1},
                            "factor": 2.0})
+    # evaluated on arrays and tensors like a schedule, equal to the scalar values
+    part = OnPlateau(Cosine(1.0, 100), factor=0.5, patience=0, min_lr=0.2, stop=60,
+                     then=Linear(1.0, 0.0, 20))
+    part.observe(0, 1.0)
+    part.observe(1, 1.0)
+    steps = np.arange(0.0, 100.0, 0.5)
+    scalar = [part(float(t)) for t in steps]
+    np.testing.assert_array_equal(part(steps), scalar)
+    np.testing.assert_array_equal(part(torch.tensor(steps)).numpy(), scalar)
+    assert Plateau(0.1, patience=2) == Plateau(0.1, patience=2) != Plateau(0.1)

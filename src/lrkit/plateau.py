@@ -31,6 +31,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from lrkit import _check
+from lrkit._ops import PY, backend_for
 from lrkit._registry import register
 from lrkit.schedule import Schedule
 
@@ -219,17 +220,12 @@ class Plateau:
                 "threshold": self.threshold, "threshold_mode": self.threshold_mode,
                 "cooldown": self.cooldown, "min_lr": self.min_lr, "eps": self.eps}
 
-    def to_config(self) -> dict[str, Any]:
-        """The hyperparameters as a plain ``dict`` (JSON/YAML/TOML-safe) that
-        :func:`lrkit.from_config` turns back into an equal controller (its state is not part of
-        it: see :meth:`state_dict`)."""
-        return {"type": "plateau", "lr": self.initial_lr, **self._hyper()}
-
     def __eq__(self, other: object) -> bool:
         """Equal hyperparameters (the state is not compared)."""
         if type(other) is not type(self):
             return NotImplemented
-        return self.to_config() == other.to_config()  # type: ignore[attr-defined]
+        return (self.initial_lr, self._hyper()) == (other.initial_lr,  # type: ignore[attr-defined]
+                                                    other._hyper())  # type: ignore[attr-defined]
 
     __hash__ = None  # type: ignore[assignment]  # mutable state
 
@@ -300,16 +296,30 @@ class OnPlateau:
             return base
         return max(base * scale, self.controller.min_lr)
 
-    def __call__(self, step: float) -> float:
-        """The value at ``step`` given the reductions applied so far (a Python float)."""
-        scale = self.controller.scale
-        stop = self.stop
-        if stop is None or step < stop:
-            return self._cut(self.schedule(step), scale)
-        value = self._cut(self.schedule(stop), scale)
-        if self.then is not None:
-            value *= self.then(step - stop)
-        return value
+    def __call__(self, step: Any) -> Any:
+        """The value at ``step`` given the reductions applied so far: a Python float for a
+        number, the same kind of array for a NumPy array, a tensor or a JAX array."""
+        c = self.controller
+        scale, stop = c.scale, self.stop
+        ops = backend_for(step)
+        if ops is PY:
+            value = self._cut(self.schedule(step), scale)  # the schedule checks the step
+            if stop is None or step < stop:
+                return value
+            value = self._cut(self.schedule(stop), scale)
+            if self.then is not None:
+                value *= self.then(step - stop)
+            return value
+        t = ops.prepare(step)
+        value = self.schedule(t)
+        if scale != 1.0:
+            value = ops.maximum(value * scale, c.min_lr)
+        if stop is not None:
+            tail = self._cut(self.schedule(stop), scale)
+            if self.then is not None:
+                tail = tail * self.then(ops.maximum(t - stop, 0.0))
+            value = ops.where(t < stop, value, tail)
+        return ops.finish(value)
 
     def watching(self, step: float) -> bool:
         """Whether a metric given at ``step`` is taken into account."""
@@ -375,5 +385,4 @@ class OnPlateau:
                 f"{self.start!r}, stop={self.stop!r}, then={self.then!r})")
 
 
-register("plateau", Plateau)
 register("on_plateau", OnPlateau)

@@ -84,6 +84,8 @@ BASE: dict[str, dict[str, Any]] = {
     "natural_exp": {"start": 0.1, "rate": 0.5, "decay_steps": 10, "staircase": False},
     "noisy_linear_cosine": {"start": 0.1, "steps": 100, "seed": 3},
     "one_cycle": {"peak": 0.1, "total_steps": 100, "pct_start": 0.3, "three_phase": True},
+    "on_plateau": {"schedule": _COS, "factor": 0.5, "patience": 2, "start": 5, "stop": 80,
+                   "then": {"type": "linear", "start": 1.0, "end": 0.0, "steps": 20}},
     "optax.constant_schedule": {"value": 0.1},
     "optax.cosine_decay_schedule": {"init_value": 0.1, "decay_steps": 100, "alpha": 0.01, "exponent": 1.0},
     "optax.cosine_onecycle_schedule": {"transition_steps": 100, "peak_value": 0.1},
