@@ -3,8 +3,8 @@
 It builds the one-step training function the framework-free core (:func:`lrkit.finder.find_lr`)
 drives, and leaves the model exactly as it found it: parameters, buffers, gradients, optimizer
 state and hyperparameters, an attached scheduler, a GradScaler, train/eval flags and the random
-number generators are snapshot once before the test and restored bitwise afterwards -- also when
-the test diverges, raises or is interrupted.
+number generators are snapshot once before the test and restored bitwise, in place, afterwards --
+also when the test diverges, raises or is interrupted, and whatever signal arrives meanwhile.
 """
 
 from __future__ import annotations
@@ -296,7 +296,11 @@ def find_lr(model: torch.nn.Module, optimizer: torch.optim.Optimizer, data: Iter
     parameters, buffers, gradients, optimizer state and hyperparameters, ``scheduler`` and
     ``scaler`` states, module train/eval flags, and the CPU/CUDA/Python/NumPy random generators
     (and ``data.generator`` when it has one). It is restored bitwise when the test ends, diverges,
-    raises or is interrupted (``KeyboardInterrupt``). Between repeats (``repeats > 1``) the
+    raises or is interrupted (``KeyboardInterrupt``), *in place*: into the same param-group
+    dicts, tensor-valued rates, optimizer-state, gradient and buffer tensors, so handles taken
+    before the call still reach the optimizer. The restore is not cut short by a second Ctrl-C:
+    once the test stops, ``SIGINT``/``SIGTERM`` wait until everything is back, then are
+    delivered. Between repeats (``repeats > 1``) the
     model is restored but the random generators run on, so each repeat sees other batches.
 
     With ``rule="probe"`` the test goes on to train a short probe from the initial state at each
