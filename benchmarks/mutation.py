@@ -5,7 +5,7 @@ copies ``src/``, ``tests/`` and ``pyproject.toml`` into a scratch directory (the
 never mutated: other runs and other people keep using it), writes a ``[tool.mutmut]`` section
 there, runs ``mutmut run`` and prints the mutation score of every file::
 
-    score = (killed + timeout) / (mutants - not checked)
+    score = (killed + timeout) / (mutants - not checked - listed as equivalent)
 
 A mutant "survives" when the selected tests still pass with it; "no tests" mutants (code no
 selected test reaches) count as survivors. ``--fast`` runs the subset CI runs on every push (the
@@ -44,17 +44,28 @@ class Target:
     mutate: tuple[str, ...]  # globs relative to the repository root
     tests: tuple[str, ...]  # pytest selection (files, directories or node ids)
     fast_tests: tuple[str, ...] = ()  # the CI subset's (quicker) selection; empty: not in it
+    fast_functions: tuple[str, ...] = ()  # the CI subset's mutants (mutmut name globs); empty: all
 
 
 TARGETS: dict[str, Target] = {
     "finder.rules": Target(
         ("src/lrkit/finder/rules.py",),
         ("tests/finder/test_rules_outside.py", "tests/test_oracle_finder.py", "tests/finder/"),
-        fast_tests=("tests/finder/test_rules_outside.py",)),
+        fast_tests=("tests/finder/test_rules_outside.py",),
+        # the classic rules; the window and lrkit's own rule are read by the slower tests/finder/
+        fast_functions=("lrkit.finder.rules.x_minimum__*", "lrkit.finder.rules.x_steepest__*",
+                        "lrkit.finder.rules.x_valley__*")),
     "schedules": Target(
         ("src/lrkit/schedules/*",),
-        ("tests/test_every_name.py", "tests/test_schedules.py", "tests/test_properties.py"),
-        fast_tests=("tests/test_every_name.py",)),
+        ("tests/test_every_name.py", "tests/test_schedules.py", "tests/test_properties.py",
+         "tests/test_oracle_schedules.py"),
+        fast_tests=tuple(f"tests/test_schedules.py::{t}" for t in (
+            "test_oracle_at_key_steps", "test_scalar_equals_numpy", "test_restarts_oracle",
+            "test_sgdr_exact_at_every_restart", "test_noise_is_deterministic_and_normal",
+            "test_momentum_curves_mirror_lr", "test_warmup_hands_over_without_jump"))
+        + ("tests/test_oracle_schedules.py",),
+        # the formulas (every schedule's _eval); argument checks are the weekly run's
+        fast_functions=("lrkit.schedules.*_eval__mutmut_*",)),
     "compose": Target(
         ("src/lrkit/compose.py",),
         ("tests/test_schedules.py", "tests/test_properties.py", "tests/test_every_name.py")),
@@ -70,9 +81,17 @@ TARGETS: dict[str, Target] = {
     "compat": Target(("src/lrkit/compat/*",), ("tests/compat/", "tests/test_every_name.py")),
 }
 
-# Mutants that no test can kill because the mutated program computes the same thing.
-# Key: mutmut's mutant name; value: why it is equivalent. A survivor not listed here fails --fast.
-EQUIVALENT: dict[str, str] = {}
+# Mutants that no test can kill because the mutated program computes the same thing, keyed by
+# (function, original line, mutated line) -- stable when other code moves -- with the reason.
+# A survivor not listed here fails --fast.
+EQUIVALENT: dict[tuple[str, str, str], str] = {
+    ("valley", "for i in range(1, n):", "for i in range(n):"):
+        "i = 0 has an empty inner loop and lds[0] = 1 never beats lds[max_end]: nothing changes",
+    ("valley", "if sm[i] < sm[j] and lds[i] < lds[j] + 1:", "if sm[i] < sm[j] and lds[i] <= lds[j] + 1:"):
+        "when lds[i] == lds[j] + 1 the body assigns lds[i] the value it already has",
+    ("valley", "if sm[i] < sm[j] and lds[i] < lds[j] + 1:", "if sm[i] < sm[j] and lds[i] < lds[j] + 2:"):
+        "the extra case lds[i] == lds[j] + 1 assigns lds[i] the value it already has",
+}
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
           36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout", None: "not checked",
@@ -131,13 +150,25 @@ def score(statuses: dict[str, str]) -> tuple[int, int, float]:
     return killed, len(checked), (killed / len(checked) if checked else 1.0)
 
 
-def run_target(name: str, target: Target, base: Path, max_children: int, show: bool) -> dict:
+def diff_of(workdir: Path, mutant: str) -> tuple[str, str, str]:
+    """(function, original line, mutated line) of a mutant, from ``mutmut show``."""
+    env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
+    out = subprocess.run([sys.executable, "-m", "mutmut", "show", mutant], cwd=workdir, env=env,
+                         capture_output=True, text=True).stdout
+    minus = [ln[1:].strip() for ln in out.splitlines() if ln.startswith("-") and not ln.startswith("---")]
+    plus = [ln[1:].strip() for ln in out.splitlines() if ln.startswith("+") and not ln.startswith("+++")]
+    function = mutant.split("__mutmut")[0].rsplit(".", 1)[-1].removeprefix("x_")
+    return function, " / ".join(minus), " / ".join(plus)
+
+
+def run_target(name: str, target: Target, base: Path, max_children: int, show: bool,
+               functions: tuple[str, ...] = ()) -> dict:
     workdir = base / name
     prepare(workdir, target)
     log = base / f"{name}.log"
     log.write_text("")
     t0 = time.perf_counter()
-    mutmut(workdir, "run", "--max-children", str(max_children), log=log)
+    mutmut(workdir, "run", "--max-children", str(max_children), *functions, log=log)
     elapsed = time.perf_counter() - t0
     files = collect(workdir)
     report = {"target": name, "seconds": round(elapsed, 1), "files": {}, "survivors": []}
@@ -146,8 +177,14 @@ def run_target(name: str, target: Target, base: Path, max_children: int, show: b
         report["files"][path] = {"killed": killed, "checked": checked, "score": round(sc, 4)}
         for mutant, status in statuses.items():
             if status not in ("killed", "timeout", "caught by type check", "not checked"):
-                report["survivors"].append({"mutant": mutant, "status": status,
-                                            "equivalent": EQUIVALENT.get(mutant)})
+                diff = diff_of(workdir, mutant)
+                report["survivors"].append({"mutant": mutant, "status": status, "diff": diff,
+                                            "equivalent": EQUIVALENT.get(diff)})
+    for path, f in report["files"].items():
+        module = path.removeprefix("src/").removesuffix(".py").replace("/", ".")
+        f["equivalent"] = sum(1 for s in report["survivors"] if s["equivalent"] is not None
+                              and s["mutant"].startswith(module + "."))
+        f["score"] = round(f["killed"] / max(f["checked"] - f["equivalent"], 1), 4)
     if show:
         for s in report["survivors"]:
             if s["equivalent"] is None:
@@ -176,8 +213,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{n:16s} {'fast ' if t.fast_tests else '     '} mutate {' '.join(t.mutate)}\n"
                   f"{'':22s} tests  {' '.join(t.tests)}")
         return 0
-    names = list(TARGETS) if args.all else [n for n, t in TARGETS.items() if t.fast_tests] if args.fast \
-        else args.targets
+    names = args.targets or (list(TARGETS) if args.all else
+                             [n for n, t in TARGETS.items() if t.fast_tests] if args.fast else [])
     unknown = [n for n in names if n not in TARGETS]
     if not names or unknown:
         p.error(f"targets must be among {', '.join(TARGETS)} (or --fast / --all), got {names}")
@@ -188,7 +225,8 @@ def main(argv: list[str] | None = None) -> int:
         target = TARGETS[n]
         if args.tests is not None or args.fast:
             target = Target(target.mutate, tuple(args.tests) if args.tests else target.fast_tests)
-        r = run_target(n, target, base, args.max_children, args.survivors)
+        functions = TARGETS[n].fast_functions if args.fast else ()
+        r = run_target(n, target, base, args.max_children, args.survivors, functions)
         reports.append(r)
         print(f"[{n}] {r['seconds']:.0f} s (log: {base / (n + '.log')})")
         if not r["files"]:
@@ -197,13 +235,14 @@ def main(argv: list[str] | None = None) -> int:
         for path, f in r["files"].items():
             low = f["score"] < args.min_score
             failed |= low
-            print(f"  {path:44s} {f['killed']:4d}/{f['checked']:<4d} killed  {100 * f['score']:5.1f}%"
+            print(f"  {path:40s} {f['killed']:4d}/{f['checked']:<4d} killed, {f['equivalent']} equivalent: "
+                  f"{100 * f['score']:5.1f}%"
                   f"{'  < ' + format(args.min_score, '.0%') if low else ''}")
         open_survivors = [s for s in r["survivors"] if s["equivalent"] is None]
         eq = len(r["survivors"]) - len(open_survivors)
         print(f"  survivors: {len(open_survivors)} open, {eq} listed as equivalent")
         for s in open_survivors:
-            print(f"    {s['mutant']} ({s['status']})")
+            print(f"    {s['mutant']} ({s['status']}): {s['diff'][1]!r} -> {s['diff'][2]!r}")
         failed |= bool(open_survivors) and args.fast
     if args.json:
         args.json.write_text(json.dumps(reports, indent=1))
