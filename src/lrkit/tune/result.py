@@ -129,7 +129,8 @@ class SweepResult:
     # -- figures and reports ------------------------------------------------------------------
     def plot(self, ax: Any = None) -> Any:
         """The metric against the peak rate (log axis), one colour per family; pruned trials are
-        hollow at their last reported value. Returns the matplotlib ``Axes``."""
+        hollow at their last reported value; the metric axis is logarithmic when positive values
+        span more than three decades. Returns the matplotlib ``Axes``."""
         import matplotlib.pyplot as plt
 
         if ax is None:
@@ -148,6 +149,9 @@ class SweepResult:
             b = self.best_trial
             ax.scatter([b.peak], [b.value], marker="*", s=180, color="k", zorder=5, label="best")
         ax.set_xscale("log")
+        shown = [t.value for t in self.trials if t.value is not None and math.isfinite(t.value)]
+        if shown and min(shown) > 0 and max(shown) > 1e3 * min(shown):
+            ax.set_yscale("log")  # a diverged trial would flatten every other point
         ax.set_xlabel("peak learning rate")
         ax.set_ylabel(f"metric ({self.direction})")
         ax.grid(True, which="both", alpha=0.3)
