@@ -8,12 +8,15 @@ and nothing else heavy.
   as it found it;
 * :func:`param_groups`, :func:`layer_decay` -- per-variable rate and weight-decay multipliers
   from the rules of :mod:`lrkit.rules`; ``groups.wrap(optimizer)`` gives the
-  :class:`GroupedOptimizer` that applies them.
+  :class:`GroupedOptimizer` that applies them;
+* :func:`load_partial` -- restore a checkpoint except some prefixes, with a report.
 """
 
 from lrkit.keras.finder import find_lr
 from lrkit.keras.groups import Groups, layer_decay, param_groups
 from lrkit.keras.optimizer import GroupedOptimizer
+from lrkit.keras.restore import RestoreReport, load_partial
 from lrkit.keras.schedule import LearningRateSchedule
 
-__all__ = ["LearningRateSchedule", "find_lr", "Groups", "GroupedOptimizer", "param_groups", "layer_decay"]
+__all__ = ["LearningRateSchedule", "find_lr", "Groups", "GroupedOptimizer", "param_groups", "layer_decay",
+           "load_partial", "RestoreReport"]
