@@ -41,8 +41,8 @@ def add_parser(sub: Any) -> None:
                    "total_steps=3000 or steps_per_epoch=100,epochs=10 (default: the space file's "
                    "budget)")
     p.add_argument("--direction", choices=("minimize", "maximize"), default="minimize")
-    p.add_argument("--pruner", default="median",
-                   choices=("median", "hyperband", "successive_halving", "none"))
+    p.add_argument("--pruner", choices=("median", "hyperband", "successive_halving", "none"),
+                   help="Optuna's pruner (default median); with --backend ray, ASHA prunes")
     p.add_argument("--optimizer", help="for the default space: sgd, adamw, ... (sets the peak range)")
     p.add_argument("--finder", metavar="RESULT.json", help="a range test's result "
                    "(FinderResult.to_dict() as JSON): seeds the peak around its suggestion")

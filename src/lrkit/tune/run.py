@@ -90,10 +90,10 @@ def prepare(space: Space, point: Point, budget: Budget, optimizer: str | None) -
 def optimize(objective: Callable[..., float], space: Space | Mapping[str, Any] | None = None, *,
              budget: Budget | Mapping[str, Any], n_trials: int, backend: str = "optuna",
              storage: Any = None, study_name: str | None = None, direction: str = "minimize",
-             pruner: Any = "median", seed: int = 0, finder: Any = None, band: float = 3.0,
+             pruner: Any = None, seed: int = 0, finder: Any = None, band: float = 3.0,
              sampler: Any = None, timeout: float | None = None,
              callbacks: list[Callable[[Any], None]] | None = None, ray_address: str | None = None,
-             scheduler: Any = "asha", num_cpus: int | None = None,
+             scheduler: Any = None, num_cpus: int | None = None,
              resources_per_trial: Mapping[str, float] | None = None,
              max_concurrent: int | None = None, storage_path: str | None = None) -> Any:
     """Search ``space`` for the schedule that gives ``objective`` its best value.
@@ -113,18 +113,23 @@ def optimize(objective: Callable[..., float], space: Space | Mapping[str, Any] |
             and the study resumes from them. ``None`` keeps the study in memory.
         study_name: the study's name in ``storage`` (default ``"lrkit-sweep"``).
         direction: ``"minimize"`` (a loss) or ``"maximize"`` (an accuracy).
-        pruner: ``"median"`` (stop a trial whose reported value is worse than the median of the
-            others at the same step), ``"hyperband"``, ``"successive_halving"``, ``"none"``, or an
-            Optuna pruner. Comparing truncated runs favours schedules that decay early: see
-            :func:`lrkit.tune.fair.rung_decay` and the sweeps guide.
+        pruner: Optuna only: ``"median"`` (the default: stop a trial whose reported value is worse
+            than the median of the others at the same step), ``"hyperband"``,
+            ``"successive_halving"``, ``"none"``, or an Optuna pruner. Comparing truncated
+            runs favours schedules that decay early: see :func:`lrkit.tune.fair.rung_decay`
+            and the sweeps guide.
         seed: seeds the sampler (a fixed seed gives the same sequence of points).
         finder: a range test's :class:`lrkit.FinderResult` (or a rate): the peak is searched in
             ``[r / band, r * band]`` around its suggestion :math:`r` instead of the space's range.
-        sampler: an Optuna sampler to use instead of TPE.
+        sampler: Optuna only: a sampler to use instead of TPE.
+        timeout: stop starting trials after this many seconds.
         callbacks: functions called with each finished :class:`~lrkit.tune.TrialRecord`.
         ray_address, scheduler, num_cpus, resources_per_trial, max_concurrent, storage_path:
-            Ray Tune only (see :mod:`lrkit.tune.ray_backend`); ``scheduler`` is ``"asha"``,
-            ``"pbt"``, ``"fifo"`` or a Ray scheduler.
+            Ray Tune only (see :mod:`lrkit.tune.ray_backend`); ``scheduler`` is ``"asha"`` (the
+            default), ``"pbt"``, ``"fifo"`` or a Ray scheduler.
+
+    An argument of the other backend is refused (``storage`` with ``backend="ray"``, which keeps
+    its state in ``storage_path``; ``scheduler`` with ``backend="optuna"``, ...), never ignored.
 
     Returns:
         a :class:`~lrkit.tune.SweepResult`.
@@ -150,21 +155,31 @@ def optimize(objective: Callable[..., float], space: Space | Mapping[str, Any] |
         raise ValueError(f"{o}: direction must be 'minimize' or 'maximize', got {direction!r}")
     if isinstance(seed, bool) or not isinstance(seed, int):
         raise TypeError(f"{o}: seed must be an integer, got {seed!r}")
+    if backend not in BACKENDS:
+        raise ValueError(f"{o}: backend must be one of {', '.join(map(repr, BACKENDS))}, got {backend!r}")
+    other = ({"ray_address": ray_address, "scheduler": scheduler, "num_cpus": num_cpus,
+              "resources_per_trial": resources_per_trial, "max_concurrent": max_concurrent,
+              "storage_path": storage_path} if backend == "optuna"
+             else {"storage": storage, "pruner": pruner, "sampler": sampler})
+    given = [k for k, v in other.items() if v is not None]
+    if given:
+        hint = " (Ray Tune keeps its state in storage_path; its scheduler prunes)" if backend == "ray" else ""
+        raise ValueError(f"{o}: {', '.join(given)} {'is' if len(given) == 1 else 'are'} not used by "
+                         f"backend={backend!r}{hint}")
     if backend == "optuna":
         from lrkit.tune.optuna_backend import run_optuna
 
         return run_optuna(objective, space, budget, n_trials=n_trials, storage=storage,
-                          study_name=study_name, direction=direction, pruner=pruner, seed=seed,
+                          study_name=study_name, direction=direction,
+                          pruner="median" if pruner is None else pruner, seed=seed,
                           sampler=sampler, timeout=timeout, callbacks=callbacks or [])
-    if backend == "ray":
-        from lrkit.tune.ray_backend import run_ray
+    from lrkit.tune.ray_backend import run_ray
 
-        return run_ray(objective, space, budget, n_trials=n_trials, direction=direction, seed=seed,
-                       scheduler=scheduler, ray_address=ray_address, num_cpus=num_cpus,
-                       resources_per_trial=resources_per_trial, max_concurrent=max_concurrent,
-                       storage_path=storage_path, study_name=study_name, timeout=timeout,
-                       callbacks=callbacks or [])
-    raise ValueError(f"{o}: backend must be one of {', '.join(map(repr, BACKENDS))}, got {backend!r}")
+    return run_ray(objective, space, budget, n_trials=n_trials, direction=direction, seed=seed,
+                   scheduler="asha" if scheduler is None else scheduler, ray_address=ray_address,
+                   num_cpus=num_cpus, resources_per_trial=resources_per_trial,
+                   max_concurrent=max_concurrent, storage_path=storage_path, study_name=study_name,
+                   timeout=timeout, callbacks=callbacks or [])
 
 
 def _budget_consistent(space: Space, budget: Budget) -> None:
