@@ -17,7 +17,7 @@ import pytest
 
 import lrkit
 from lrkit.finder import FinderResult, NoSuggestion, find_lr, rates
-from lrkit.finder.rules import MIN_POINTS
+from lrkit.finder.rules import MIN_POINTS, window
 
 
 # ----------------------------------------------------------------------------- a real model
@@ -237,7 +237,8 @@ def test_rise_point_is_where_the_centred_loss_passes_factor_times_its_minimum():
     values += [1.7 + 0.03 * k for k in range(1, 40)]
     for factor in (1.2, 1.5):
         expected = _rate_at(60 + (factor - 1) * 1.7 / 0.03)
-        assert rise_point(lrs, np.asarray(values), factor) == pytest.approx(expected, rel=1e-6)
+        # (the log of a straight rise is slightly curved: its tiny "noise" moves the floor by <0.1%)
+        assert rise_point(lrs, np.asarray(values), factor) == pytest.approx(expected, rel=2e-3)
     # a loss that never rises that much: the last rate
     assert rise_point(lrs, np.asarray(values[:62] + [1.75] * 38), 1.2) == lrs[-1]
 
@@ -253,8 +254,9 @@ def test_lrkit_rule_is_the_edge_over_the_target_divisor():
     w = window(r.lrs, r.losses, r.smoothed, r.usable)
     assert EDGE_DIVISOR == {"one_cycle": 10.0, "constant": 20.0}
     for target, d in EDGE_DIVISOR.items():
-        assert edge / d < w.lrs[w.argmin - 1]  # not capped by the minimum here
-        assert r.suggest("lrkit", target=target) == pytest.approx(edge / d, rel=1e-6)
+        assert edge / d < w.lrs[w.centred_argmin - 1]  # not capped by the minimum here
+        # (the log of a straight rise is slightly curved: its tiny "noise" moves the floor by <0.2%)
+        assert r.suggest("lrkit", target=target) == pytest.approx(edge / d, rel=2e-3)
 
 
 def test_never_suggests_on_the_recovery_slope_after_a_spike():
@@ -431,6 +433,9 @@ def test_any_positive_curve_gives_a_suggestion_below_the_minimum_or_a_reason(val
                 assert r.reason is not None or rule != "lrkit"
                 continue
             lr_min = r.lrs[int(np.argmin(r.smoothed[: r.usable]))]
+            if rule == "lrkit":  # lrkit places the minimum on the lag-free centred average
+                w = window(r.lrs, r.losses, r.smoothed, r.usable)
+                lr_min = w.lrs[w.centred_argmin]
             if rule == "minimum":  # fastai's definition, which may fall below the tested range
                 assert s <= lr_min / 10 * (1 + 1e-12)
             else:

@@ -9,7 +9,7 @@ import json
 import numpy as np
 import pytest
 
-from lrkit.finder import FinderResult, find_lr
+from lrkit.finder import FinderResult, NoSuggestion, find_lr
 from lrkit.finder import settle as S
 from lrkit.finder.rules import breakdown_edge, window
 from tests.finder.test_core import SoftmaxDigits
@@ -184,4 +184,8 @@ def test_no_settled_sweep_when_the_first_test_never_broke_down():
     assert r.stop_reason == "completed" and r.settled is None and len(calls) == n
     w = window(r.lrs, r.losses, r.smoothed, r.usable)
     assert breakdown_edge(w) == pytest.approx(1.0)
-    assert r.suggestion == pytest.approx(min(1.0 / 20, float(w.lrs[w.argmin - 1])))
+    # the edge is censored (only a lower bound): no suggestion, with the reason, for either target
+    assert r.suggestion is None and "never broke down" in r.reason
+    for target in ("one_cycle", "constant"):
+        with pytest.raises(NoSuggestion, match="never broke down"):
+            r.suggest(target=target)

@@ -86,9 +86,12 @@ class FinderResult:
                                    "points to suggest a rate")
             return log_median(values)
         w = window(self.lrs, self.losses, self.smoothed, self.usable)
-        if rule == "lrkit":
-            return RULES[rule](w, target, self.settled)
-        return RULES[rule](w, target)
+        value = RULES[rule](w, target, self.settled) if rule == "lrkit" else RULES[rule](w, target)
+        if not value > w.lrs[0] * (1.0 + 1e-9):
+            raise NoSuggestion(
+                f"rule {rule!r} points at the first rate of the test ({w.lrs[0]:.3g}) or below it, an "
+                "edge of the sweep, not a tested rate: start the test at a lower rate")
+        return value
 
     @property
     def suggestion(self) -> float | None:

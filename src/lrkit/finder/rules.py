@@ -1,11 +1,14 @@
 """Suggestion rules: from a recorded range test to one learning rate.
 
 Every rule sees the same *analysis window*: the usable points of the test (the step that
-stopped it excluded), cut further at the first point where the loss (its EMA, or a centred
-average of the raw loss) has risen above ``RISE`` times its running minimum -- so a rule never
-looks at the far side of the loss minimum, nor at the recovery slope after a spike. With fewer
-than ``MIN_POINTS`` points in the window, or a loss that never fell ``MIN_DROP`` (1%) below its
-first value, there is nothing to suggest and the rule raises :class:`NoSuggestion`.
+stopped it excluded), cut further at the first point where a centred average of the raw loss has
+risen above ``RISE`` times its *robust floor* (the lowest it has been, allowing for the noise of
+the average: :func:`lrkit.finder._smooth.robust_floor`) -- so a rule never looks at the far side
+of the loss minimum, nor at the recovery slope after a spike, and a noisy loss that merely wobbles
+does not end it. With fewer than ``MIN_POINTS`` points in the window, or a loss that never fell
+``MIN_DROP`` (1%, and more than its noise) below its starting level, there is nothing to suggest
+and the rule raises :class:`NoSuggestion`. No rule's suggestion is ever the first rate of the
+test (an edge of the sweep): that is a :class:`NoSuggestion` with the reason too.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from lrkit.finder._smooth import centered, first_crossing, half_width
+from lrkit.finder._smooth import centered, centered_noise, first_crossing, half_width, log_noise, robust_floor
 from lrkit.finder.settle import Settled
 
 __all__ = ["NoSuggestion", "Window", "window", "breakdown_edge", "RULES", "RULE_NAMES", "TARGETS",
@@ -41,36 +44,62 @@ class Window:
     smoothed: np.ndarray
     usable_lrs: np.ndarray
     usable_losses: np.ndarray
+    centred: np.ndarray | None = None
+    noise: float = 0.0
 
     @property
     def argmin(self) -> int:
+        """Index of the minimum of the EMA (the classic rules' minimum)."""
         return int(np.argmin(self.smoothed))
+
+    @property
+    def centred_argmin(self) -> int:
+        """Index of the minimum of the centred (zero-lag) average of the raw loss in the window:
+        where lrkit's rule places the loss minimum (the EMA's minimum lags, and with a noisy loss
+        it can sit at a lucky batch at the very start); the last point of a flat minimum."""
+        z = self.centred if self.centred is not None else centered(self.losses, half_width(self.lrs))
+        return int(np.nonzero(z <= float(np.min(z)) * (1.0 + 1e-12))[0][-1])  # a flat minimum's end
+
+
+def smoothed_floor(lrs: np.ndarray, losses: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    r"""The centred average :math:`z` of the raw loss, its robust floor :math:`b` (see
+    :func:`lrkit.finder._smooth.robust_floor`) and the relative noise :math:`\sigma` of the loss."""
+    h = half_width(lrs)
+    z = centered(losses, h)
+    sigma = log_noise(losses)
+    return z, robust_floor(z, sigma, centered_noise(len(z), h)), sigma
 
 
 def window(lrs: np.ndarray, losses: np.ndarray, smoothed: np.ndarray, usable: int) -> Window:
-    """The analysis window (see the module docstring); raises :class:`NoSuggestion` when empty.
+    r"""The analysis window (see the module docstring); raises :class:`NoSuggestion` when empty.
 
-    The cut is the first point where the EMA, or the centred average of the raw loss, has risen
-    above ``RISE`` times its own running minimum: a bump of the raw loss that the lagging EMA
-    smooths away still ends the window.
+    The cut is the first point where the centred average :math:`z` of the raw loss has risen above
+    ``RISE`` times its robust floor, :math:`z_i > 1.5\, b_i` (:func:`smoothed_floor`): a bump of
+    the raw loss that the lagging EMA smooths away still ends the window, a noisy wobble does not.
+    The loss must also have fallen: the floor at the window's end must be at least ``MIN_DROP``
+    below the starting level (the median of the first five raw losses, robust to a lucky first
+    batch).
     """
     n = int(usable)
-    sm = smoothed[:n]
-    if n >= 3:
-        raw_c = centered(losses[:n], half_width(lrs[:n]))
-        risen = np.nonzero((sm > RISE * np.minimum.accumulate(sm))
-                           | (raw_c > RISE * np.minimum.accumulate(raw_c)))[0]
+    n_all = n
+    sigma = 0.0
+    if n >= 4:
+        z, floor, sigma = smoothed_floor(lrs[:n], losses[:n])
+        risen = np.nonzero(z > RISE * floor)[0]
         if len(risen):
             n = int(risen[0])
     if n < MIN_POINTS:
         raise NoSuggestion(
             f"only {n} usable point(s) in the range test (at least {MIN_POINTS} needed): the loss "
             "broke down almost at once -- start the test at a lower rate or check the step function")
-    w = Window(lrs[:n], losses[:n], sm[:n], lrs[:usable], losses[:usable])
-    if w.argmin == 0 or not w.smoothed[w.argmin] < (1.0 - MIN_DROP) * w.smoothed[0]:
+    z = centered(losses[:n_all], half_width(lrs[:n_all]))[:n]
+    w = Window(lrs[:n], losses[:n], smoothed[:n], lrs[:n_all], losses[:n_all], z, sigma)
+    start = float(np.median(losses[: min(5, n)]))
+    floor_end = float(robust_floor(z, sigma, centered_noise(n_all, half_width(lrs[:n_all]))[:n])[-1])
+    if w.centred_argmin == 0 or not floor_end < (1.0 - MIN_DROP) * start:
         raise NoSuggestion(
-            f"the loss never went {MIN_DROP:.0%} below its first value: start the test at a lower "
-            "rate, run more steps, or check that the step function trains the model")
+            f"the loss never went {MIN_DROP:.0%} below its first value (allowing for its noise): start "
+            "the test at a lower rate, run more steps, or check that the step function trains the model")
     return w
 
 
@@ -124,10 +153,12 @@ EDGE_DIVISOR = {"one_cycle": 10.0, "constant": 20.0}
 
 def rise_point(lrs: np.ndarray, losses: np.ndarray, factor: float) -> float:
     r"""The first rate at which the centred average of the raw loss rises above ``factor`` times
-    its running minimum, interpolated in :math:`\log\eta` between the two points around the
-    crossing; the last rate when it never does."""
-    z = centered(losses, half_width(lrs))
-    return first_crossing(lrs, z, factor * np.minimum.accumulate(z))
+    its robust floor (its running minimum when the loss is not noisy; see
+    :func:`smoothed_floor`) and stays above it for a quarter decade (or to the last usable point:
+    a breakdown lasts, a wobble of a noisy loss does not), interpolated in :math:`\log\eta`
+    between the two points around the crossing; the last rate when it never does."""
+    z, floor, _ = smoothed_floor(lrs, losses)
+    return first_crossing(lrs, z, factor * floor, hold=half_width(lrs))
 
 
 def breakdown_edge(w: Window) -> float:
@@ -165,18 +196,29 @@ def edge(w: Window, target: str, settled: Settled | None = None) -> float:
     see ``docs/finder.md`` for how they fare on held-out tasks.
     """
     eta_e = breakdown_edge(w)
-    cap = float(w.lrs[w.argmin - 1])
+    if censored(w, eta_e):
+        raise NoSuggestion(
+            f"the loss never broke down up to the last rate of the test ({w.usable_lrs[-1]:.3g}), so "
+            "the test found no upper limit to back off from: run it to a higher end rate")
+    cap = float(w.lrs[w.centred_argmin - 1])
     if target == "constant" and settled is not None:
         eta = settled.constant(cap)
         divisor = eta_e / eta
     else:
         divisor = EDGE_DIVISOR[target]
         eta = min(eta_e / divisor, cap)
-    if eta < w.lrs[0]:
+    if eta <= w.lrs[0] * (1.0 + 1e-9):
         raise NoSuggestion(
             f"the loss started to break down at {eta_e:.3g}, less than {divisor:.3g}x the "
-            f"first rate of the test ({w.lrs[0]:.3g}): start the test at a lower rate")
+            f"first rate of the test ({w.lrs[0]:.3g}), or had its minimum there: start the test at "
+            "a lower rate")
     return eta
+
+
+def censored(w: Window, eta_e: float) -> bool:
+    """Whether the breakdown edge is only a lower bound: the loss never rose before the last usable
+    rate (the test ran out of rates, or stopped there without a rise)."""
+    return bool(eta_e >= w.usable_lrs[-1] * (1.0 - 1e-12))
 
 
 RULES: dict[str, Callable[..., float]] = {

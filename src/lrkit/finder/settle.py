@@ -19,9 +19,11 @@ again on a model that has trained:
    second sweep's loss, :math:`z`, rises by :math:`f = 0.2` (``RISE_FRACTION``) of the drop
    the model has made:
 
-   .. math:: z_i > m_i + f\,(\ell_0 - m_i), \qquad m_i = \min_{j \le i} z_j
+   .. math:: z_i > m_i + f\,(\ell_0 - m_i), \qquad m_i = \min_{j \le i} z_j e^{k\sigma s_j}
 
-   (interpolated in :math:`\log\eta`; the sweep's last rate when it never does). :math:`\ell_0`
+   (interpolated in :math:`\log\eta`; the sweep's last rate when it never does); :math:`m_i` is
+   the robust floor of :func:`lrkit.finder._smooth.robust_floor` (the running minimum, allowing
+   for the noise of the average), so a noisy loss that merely wobbles is not a rise. :math:`\ell_0`
    is the mean loss of the first test's first five steps, so the rise is measured against what
    the model has learned, not against its (possibly tiny) current loss.
 
@@ -46,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-from lrkit.finder._smooth import centered, first_crossing, half_width
+from lrkit.finder._smooth import centered, centered_noise, first_crossing, half_width, log_noise, robust_floor
 from lrkit.finder.sweep import loss_value
 
 __all__ = ["Settled", "SETTLE_STEPS", "SETTLE_DIVISOR", "SWEEP_STEPS", "SWEEP_TOP", "RISE_FRACTION",
@@ -90,14 +92,14 @@ def trained_edge(lrs: np.ndarray, losses: np.ndarray, loss0: float) -> float:
     losses, and one lucky batch there would set a minimum the rest of the sweep "rises" above.
     """
     lrs = np.asarray(lrs, dtype=np.float64)
-    z = np.asarray(losses, dtype=np.float64)
-    k = 0
+    raw = np.asarray(losses, dtype=np.float64)
+    z, se, k = raw, np.zeros(len(raw)), 0
     if len(z) >= 3:
         half = half_width(lrs)
-        z = centered(z, half)
+        z, se = centered(raw, half), centered_noise(len(raw), half)
         k = min(half, len(z) - 2)
-    lrs, z = lrs[k:], z[k:]
-    low = np.minimum.accumulate(z)
+    lrs, z, se = lrs[k:], z[k:], se[k:]
+    low = robust_floor(z, log_noise(raw), se)
     return first_crossing(lrs, z, low + RISE_FRACTION * np.maximum(loss0 - low, 0.0))
 
 
