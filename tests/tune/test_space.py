@@ -184,3 +184,14 @@ def test_rung_decay_branches_a_short_decay_from_the_stable_phase():
         rung_decay(wsd, 900)
     with pytest.raises(TypeError, match="warmup-stable-decay"):
         rung_decay(lrkit.Cosine(0.1, 100), 50)
+
+
+def test_importing_lrkit_tune_and_the_cli_loads_neither_optuna_nor_ray():
+    import subprocess
+    import sys
+
+    code = ("import sys, lrkit.tune, lrkit.cli; lrkit.cli.build_parser(); "
+            "print(sorted(m for m in ('optuna', 'ray', 'torch', 'matplotlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "[]"

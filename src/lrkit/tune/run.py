@@ -124,9 +124,13 @@ def optimize(objective: Callable[..., float], space: Space | Mapping[str, Any] |
         sampler: Optuna only: a sampler to use instead of TPE.
         timeout: stop starting trials after this many seconds.
         callbacks: functions called with each finished :class:`~lrkit.tune.TrialRecord`.
-        ray_address, scheduler, num_cpus, resources_per_trial, max_concurrent, storage_path:
-            Ray Tune only (see :mod:`lrkit.tune.ray_backend`); ``scheduler`` is ``"asha"`` (the
-            default), ``"pbt"``, ``"fifo"`` or a Ray scheduler.
+        ray_address: Ray only: the cluster to join (``None``: a local Ray).
+        scheduler: Ray only: ``"asha"`` (the default), ``"pbt"``, ``"fifo"`` or a Ray
+            ``TrialScheduler`` (see :mod:`lrkit.tune.ray_backend`).
+        num_cpus: Ray only: CPUs of the local Ray started when none is running.
+        resources_per_trial: Ray only: e.g. ``{"cpu": 4, "gpu": 1}``.
+        max_concurrent: Ray only: at most this many trials at once.
+        storage_path: Ray only: where Ray Tune keeps its experiment (default: a temporary folder).
 
     An argument of the other backend is refused (``storage`` with ``backend="ray"``, which keeps
     its state in ``storage_path``; ``scheduler`` with ``backend="optuna"``, ...), never ignored.
