@@ -9,14 +9,16 @@ and nothing else heavy.
 * :func:`param_groups`, :func:`layer_decay` -- per-variable rate and weight-decay multipliers
   from the rules of :mod:`lrkit.rules`; ``groups.wrap(optimizer)`` gives the
   :class:`GroupedOptimizer` that applies them;
-* :func:`load_partial` -- restore a checkpoint except some prefixes, with a report.
+* :func:`load_partial` -- restore a checkpoint except some prefixes, with a report;
+* :func:`freeze`, :func:`unfreeze` -- by the same name patterns, with Keras's semantics.
 """
 
 from lrkit.keras.finder import find_lr
+from lrkit.keras.freezing import freeze, unfreeze
 from lrkit.keras.groups import Groups, layer_decay, param_groups
 from lrkit.keras.optimizer import GroupedOptimizer
 from lrkit.keras.restore import RestoreReport, load_partial
 from lrkit.keras.schedule import LearningRateSchedule
 
 __all__ = ["LearningRateSchedule", "find_lr", "Groups", "GroupedOptimizer", "param_groups", "layer_decay",
-           "load_partial", "RestoreReport"]
+           "load_partial", "RestoreReport", "freeze", "unfreeze"]

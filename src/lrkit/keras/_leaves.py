@@ -45,13 +45,15 @@ def owners(model: keras.Model) -> dict[int, keras.layers.Layer]:
 
 
 def leaves(model: keras.Model) -> list[Leaf]:
-    """One leaf per distinct variable that can train (``variable.trainable``), in the model's
-    order; ``Leaf.trainable`` says whether it trains now (layer and variable not frozen)."""
+    """One leaf per distinct variable that can train (a layer's trainable variable, also while
+    frozen), in the model's order; ``Leaf.trainable`` says whether it trains now."""
     own = owners(model)
     now = {id(v) for v in model.trainable_variables}
+    # a layer's trainable-capable variables, also while the layer is frozen
+    capable = {id(v) for layer in layers_of(model) for v in getattr(layer, "_trainable_variables", [])}
     out, seen = [], set()
     for v in model.weights:
-        if id(v) in seen or not v.trainable:
+        if id(v) in seen or not (v.trainable or id(v) in capable):
             continue
         seen.add(id(v))
         layer = own.get(id(v))

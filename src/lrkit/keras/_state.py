@@ -16,7 +16,14 @@ from typing import Any
 import keras
 import numpy as np
 
-__all__ = ["Snapshot", "unique_variables", "to_numpy"]
+__all__ = ["Snapshot", "unique_variables", "to_numpy", "rate_owner"]
+
+
+def rate_owner(optimizer: Any) -> Any:
+    """The optimizer holding the rate: the wrapped one of a ``GroupedOptimizer``."""
+    from lrkit.keras.optimizer import GroupedOptimizer
+
+    return optimizer.inner if isinstance(optimizer, GroupedOptimizer) else optimizer
 
 
 def to_numpy(variable: Any) -> np.ndarray:
@@ -93,7 +100,7 @@ class Snapshot:
 
     def __init__(self, model: keras.Model) -> None:
         self.model = model
-        opt = model.optimizer
+        opt = rate_owner(model.optimizer) if model.optimizer is not None else None
         self.optimizer = opt
         self.variables = unique_variables(model.variables, opt.variables if opt is not None else [],
                                           model.metrics_variables)

@@ -22,7 +22,7 @@ from lrkit.finder.core import find_lr as _core_find_lr
 from lrkit.finder.probe import STEPS as PROBE_STEPS
 from lrkit.finder.result import FinderResult
 from lrkit.keras._data import Batches
-from lrkit.keras._state import Snapshot
+from lrkit.keras._state import Snapshot, rate_owner
 
 __all__ = ["find_lr"]
 
@@ -39,7 +39,7 @@ class _RateOverride:
     """
 
     def __init__(self, model: keras.Model) -> None:
-        opt = model.optimizer
+        opt = rate_owner(model.optimizer)
         self.model, self.opt = model, opt
         self.swapped = not isinstance(opt._learning_rate, keras.Variable)
         if self.swapped:

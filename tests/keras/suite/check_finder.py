@@ -164,3 +164,17 @@ def test_bad_input_names_the_argument():
         find_lr(model, X, Y[:10])
     with pytest.raises(ValueError, match="start"):
         find_lr(model, X, Y, start=1.0, end=0.1)
+
+
+def test_grouped_optimizer_keeps_its_ratios_and_is_restored():
+    from lrkit.keras import param_groups
+
+    model = mlp()
+    groups = param_groups(model, {"head": 4.0})
+    model.compile(groups.wrap(keras.optimizers.Adam(LearningRateSchedule(lrkit.Constant(1e-3)))), loss())
+    _train(model, 2)
+    before = state(model)
+    res = find_lr(model, X, Y, num_steps=15, start=1e-4, end=1.0, progress=False)
+    assert len(res.lrs) >= 2
+    assert same(before, state(model))
+    assert isinstance(model.optimizer.inner._learning_rate, LearningRateSchedule)
