@@ -77,3 +77,22 @@ def test_bad_input_is_one_line_and_exit_code_2(files, capsys, argv, text):
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert text in err and err.count("\n") == 1, err
+
+
+def test_sweep_seeded_by_a_saved_range_test(files, capsys):
+    import json
+
+    from ._tasks import lsq_step_fn
+
+    result = lrkit.find_lr(lsq_step_fn(), start=1e-5, end=10.0, num_steps=80)
+    (files / "finder.json").write_text(json.dumps(result.to_dict()))
+    r = result.suggest(target="one_cycle")
+    assert main(["sweep", "train.py:objective", "--budget", "total_steps=80", "--optimizer", "sgd",
+                 "--finder", "finder.json", "--band", "2", "--trials", "3", "--out", "rep",
+                 "--no-progress"]) == 0
+    with open(files / "rep" / "trials.csv") as fh:
+        peaks = [float(row["peak"]) for row in csv.DictReader(fh)]
+    assert len(peaks) == 3 and all(r / 2 <= p <= r * 2 for p in peaks), (r, peaks)
+    (files / "bad.json").write_text("{}")
+    assert main(["sweep", "train.py:objective", "--budget", "total_steps=80", "--finder", "bad.json"]) == 2
+    assert "--finder: cannot read a range test's result from 'bad.json'" in capsys.readouterr().err
