@@ -200,7 +200,10 @@ def main(argv: list[str]) -> int:
     bad = 0
     for p in paths:
         page = parse(Path(p).resolve())
-        results = run_page_here(page)
+        if as_json:
+            results = run_page_here(page)
+        else:  # by hand: in a scratch directory, in a fresh process when the page needs one
+            results = run_page_in_process(page)
         if as_json:
             print("SNIPPET-RESULTS " + json.dumps(results), flush=True)
             continue

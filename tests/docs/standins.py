@@ -23,8 +23,9 @@ def _torch_data(ns: NS, features: int = 8, classes: int = 3, image: bool = False
     y = torch.randint(0, classes, (128,), generator=g)
     train_set = TensorDataset(x, y)
     loader = DataLoader(train_set, batch_size=16, shuffle=True, generator=g)
-    ns.update(torch=torch, nn=torch.nn, train_set=train_set, data=train_set, loader=loader,
-              train_loader=loader, batches=list(loader), loss_fn=torch.nn.functional.cross_entropy,
+    ns.update(torch=torch, nn=torch.nn, DataLoader=DataLoader, train_set=train_set, data=train_set,
+              loader=loader, train_loader=loader, batches=list(loader),
+              loss_fn=torch.nn.functional.cross_entropy,
               device="cpu", val_loss=0.5, epochs=2, total=100, peak=1e-3)
 
 
@@ -293,3 +294,131 @@ def batch_size_sampler(ns: NS) -> None:
     from lrkit.torch import BatchSizeSampler
 
     ns["sampler"] = BatchSizeSampler(ns["train_set"], 16, seed=0)
+
+
+def jax_layers(ns: NS) -> None:
+    """``model``: a parameter dict named as a Flax NNX model (``embed``, ``layers/0..2/linear``,
+    ``layers/k/norm``, ``head``) -- one of the three forms ``lrkit.jax.layer_decay`` takes."""
+    import jax.numpy as jnp
+    import numpy as np
+
+    rng = np.random.default_rng(1)
+
+    def dense(i: int, o: int) -> dict:
+        return {"kernel": jnp.asarray(rng.normal(size=(i, o)) * 0.3, jnp.float32), "bias": jnp.zeros(o)}
+
+    layers = {str(k): {"linear": dense(16, 16), "norm": {"scale": jnp.ones(16), "bias": jnp.zeros(16)}}
+              for k in range(3)}
+    ns["model"] = {"embed": {"embedding": jnp.asarray(rng.normal(size=(10, 16)), jnp.float32)},
+                   "layers": layers, "head": dense(16, 3)}
+
+
+def jax_finder(ns: NS) -> None:
+    """``tx``: ``optax.inject_hyperparams(optax.sgd)`` and ``opt_state`` for ``params``
+    (``jax_model``), the optimizer a range-test step sets the rate of."""
+    import optax
+
+    tx = optax.inject_hyperparams(optax.sgd)(learning_rate=0.1)
+    ns.update(tx=tx, opt_state=tx.init(ns["params"]))
+
+
+def jax_checkpoint(ns: NS) -> None:
+    """``pretrained.npz`` in the working directory: ``params`` (``jax_model``) trained elsewhere
+    with a 10-class head (keys are ``/``-joined paths), so ``params/head`` must be left out."""
+    import jax
+    import numpy as np
+
+    flat = {"/".join(str(getattr(k, "key", k)) for k in path): np.asarray(v)
+            for path, v in jax.tree_util.tree_leaves_with_path(ns["params"])}
+    flat["params/head/kernel"] = np.zeros((16, 10), np.float32)
+    flat["params/head/bias"] = np.zeros(10, np.float32)
+    np.savez("pretrained.npz", **flat)
+
+
+def sweep(ns: NS) -> None:
+    """What a sweep's objective trains: ``make_model()`` (a fresh small MLP on 128 generated samples
+    and its SGD optimizer), ``train_one_step(model, opt, lr=None)``, ``val_loss(model)`` and
+    ``total = 20`` steps per trial."""
+    import torch
+    from torch import nn
+
+    g = torch.Generator().manual_seed(0)
+    x, y = torch.randn(128, 8, generator=g), torch.randint(0, 3, (128,), generator=g)
+
+    def make_model():
+        torch.manual_seed(0)
+        model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 3))
+        return model, torch.optim.SGD(model.parameters(), lr=0.1)
+
+    def train_one_step(model, opt, lr=None):
+        if lr is not None:
+            for group in opt.param_groups:
+                group["lr"] = lr
+        opt.zero_grad()
+        nn.functional.cross_entropy(model(x), y).backward()
+        opt.step()
+
+    def val_loss(model) -> float:
+        with torch.no_grad():
+            return float(nn.functional.cross_entropy(model(x), y))
+
+    ns.update(make_model=make_model, train_one_step=train_one_step, val_loss=val_loss, total=20)
+
+
+def sweep_rung(ns: NS) -> None:
+    """The state inside an objective at a pruning rung (after ``sweep``): ``step = 8`` in
+    ``rungs = {8, 14}``, the trial's ``schedule`` (a 20-step warmup-stable-decay), ``model``,
+    ``opt``, ``report(step, value)`` and ``copy``."""
+    import copy
+
+    import lrkit
+
+    model, opt = ns["make_model"]()
+    ns.update(copy=copy, step=8, rungs={8, 14}, model=model, opt=opt, report=lambda step, value: None,
+              schedule=lrkit.WarmupStableDecay(0.1, total=20, decay_steps=5, warmup_steps=2))
+
+
+def jax_labels(ns: NS) -> None:
+    """``labels``: a pytree of labels (``"backbone"``, ``"head"``, ``"frozen"``) for a small
+    parameter tree, as ``optax.multi_transform`` takes them."""
+    ns["labels"] = {"embed": {"embedding": "frozen"},
+                    "encoder": {"kernel": "backbone", "bias": "backbone"},
+                    "head": {"kernel": "head", "bias": "head"}}
+
+
+def sweep_objective(ns: NS) -> None:
+    """``objective(schedule, report)``: 20 SGD steps of a small MLP at the schedule's rates (after
+    ``sweep``), its final loss; ``range_test_result``: a real range test's result (the
+    framework-free finder on a least-squares problem) to seed the peak's range from."""
+    import numpy as np
+
+    import lrkit
+
+    sweep(ns)
+    make_model, train_one_step, val_loss = ns["make_model"], ns["train_one_step"], ns["val_loss"]
+
+    def objective(schedule, report):
+        model, opt = make_model()
+        for step in range(20):
+            train_one_step(model, opt, lr=float(schedule(step)))
+        return val_loss(model)
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(256, 8)), rng.normal(size=256)
+    w = np.zeros(8)
+
+    def step(lr: float) -> float:
+        nonlocal w
+        err = X @ w - y
+        w = w - lr * 2 * X.T @ err / len(y)
+        return float(np.mean(err ** 2))
+
+    ns.update(objective=objective, range_test_result=lrkit.find_lr(step, progress=False))
+
+
+def epoch_rate(ns: NS) -> None:
+    """``rate``: a step decay on the epoch axis (halved at epochs 30 and 60), the rate a growing
+    batch replaces."""
+    import lrkit
+
+    ns["rate"] = lrkit.MultiStep(0.1, [30, 60], 0.5)
