@@ -258,10 +258,13 @@ def ground_truth(cache: dict[str, float], quick: bool,
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="a small subset (minutes, not an hour)")
-    ap.add_argument("--phase", choices=("truth", "all", "families"), default="all",
-                    help="families: score rule families on the recorded curves (no training)")
-    ap.add_argument("--suite", choices=("issue", "heldout", "both"), default="issue",
-                    help="the six issue-5 tasks, the held-out tasks never used for tuning, or both")
+    ap.add_argument("--phase", choices=("truth", "all", "families", "curves", "score", "train"),
+                    default="all",
+                    help="families: score rule families on the recorded curves (no training); "
+                    "curves/score/train: the broad suite's phases (see finder_broad.py)")
+    ap.add_argument("--suite", choices=("issue", "heldout", "both", "broad"), default="issue",
+                    help="the six issue-5 tasks, the held-out tasks never used for tuning, both, or "
+                    "the broad 24-task suite of issue 15 (finder_broad.py)")
     ap.add_argument("--no-wall-clock", action="store_true", help="skip the wall-clock comparison")
     ap.add_argument("--probe-steps", default="25,100", help="comma-separated probe lengths to evaluate "
                     "as rows 'lrkit:probe k=..' (the library's default, 25, is the row 'lrkit:probe'); "
@@ -273,6 +276,12 @@ def main(argv: list[str] | None = None) -> None:
     PROBE_STEPS[:] = [int(k) for k in args.probe_steps.split(",") if k] or [STEPS]
     TAG[0] = args.tag
     torch.set_num_threads(1)
+    if args.suite == "broad":
+        sys.path.insert(0, str(Path(__file__).resolve().parent))
+        import finder_broad
+
+        finder_broad.main(args.phase)
+        return
     cache = load_cache()
     if args.phase == "families":
         rule_families(cache)
