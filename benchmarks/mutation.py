@@ -100,6 +100,11 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("WarmupStableDecay._eval", "value = ops.where(t < self.decay_start, ops.full_like(t, self.peak),",
      "value = ops.where(t <= self.decay_start, ops.full_like(t, self.peak),"):
         "at t = T - D the decay shape at f = 0 is the peak, to rounding",
+    ("CosineRestarts._eval", "if self.alpha is not None:", "if self.alpha is None:"):
+        "swaps the two forms of the cosine factor: sin^2(pi/2 (1 - x)) = (1 + cos(pi x)) / 2, to rounding",
+    ("OneCycle._momentum_eval", "values = (hi, lo, hi, hi) if self.three_phase else (hi, lo, hi)",
+     "values = (hi, lo, hi, hi) if (self.three_phase) or True else (hi, lo, hi)"):
+        "a two-phase curve reads values[0..2] only (one_cycle_curve): the fourth value is ignored",
 }
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",

@@ -122,3 +122,14 @@ def test_multistep_switch_after_keeps_the_value_at_the_milestone():
     assert [after(t) for t in (9, 10, 11, 20, 21)] == [1.0, 1.0, 0.5, 0.5, 0.25]
     assert [at(t) for t in (9, 10, 11, 20, 21)] == [1.0, 0.5, 0.5, 0.25, 0.25]
     assert list(after(np.array([10.0, 20.0, 21.0]))) == [1.0, 0.5, 0.25]
+
+
+@pytest.mark.parametrize("mode,gamma", [("triangular", 1.0), ("exp_range", 1.5)])
+def test_cyclic_with_equal_ends_is_flat(mode, gamma):
+    # base == peak (and momentum ends equal): a flat curve on every path, even where exp_range
+    # with gamma > 1 has grown the triangle to inf (0 * inf would be NaN)
+    s = lrkit.Cyclic(base=0.1, peak=0.1, step_size_up=5, mode=mode, gamma=gamma, base_momentum=0.9,
+                     max_momentum=0.9)
+    t = np.array([0.0, 2.5, 5.0, 7.0, 1e4])
+    assert list(s(t)) == [0.1] * 5 and [s(x) for x in t] == [0.1] * 5
+    assert list(s.momentum(t)) == [0.9] * 5 and s.momentum(7) == 0.9
