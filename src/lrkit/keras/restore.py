@@ -108,6 +108,8 @@ def _read_h5(path: str, model: keras.Model, notes: list[str]) -> dict[str, np.nd
         def visit(key: str, obj: Any) -> None:
             if not (isinstance(obj, h5py.Group) and key.endswith("vars") and len(obj)):
                 return
+            if key.split("/", 1)[0] not in ("layers", "vars"):
+                return  # the optimizer's state and other objects are not weights
             chain = []
             parts = key.split("/")
             for j in range(1, len(parts)):  # every enclosing ".../vars" group names one layer
