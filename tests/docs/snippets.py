@@ -8,7 +8,7 @@ lines allowed) by a directive comment::
 
 and a page may carry ``<!-- snippet-page: env KEY=VALUE ... -->`` (anywhere) to set environment
 variables; a page that uses Keras, or sets an environment variable, runs in its own process
-(Keras picks its backend once per process, from ``KERAS_BACKEND``, default ``torch`` here).
+(Keras picks its backend once per process, from ``KERAS_BACKEND``, default ``jax`` here).
 
 Blocks that are not runnable Python are fenced as ``text``, never as ``python``.
 
@@ -179,7 +179,7 @@ def run_page_in_process(page: Page, timeout: float = 600) -> list[str | None]:
     """Run a page in a fresh interpreter (a fresh Keras backend), in a scratch directory."""
     env = dict(os.environ, MPLBACKEND="Agg", TF_CPP_MIN_LOG_LEVEL="3", PYTHONPATH=str(ROOT),
                OMP_NUM_THREADS="1")
-    env.setdefault("KERAS_BACKEND", "torch")
+    env.setdefault("KERAS_BACKEND", "jax")  # the lightest: Keras on torch imports jax as well
     env.update(page.env)
     with tempfile.TemporaryDirectory() as tmp:
         proc = subprocess.run([sys.executable, "-m", "tests.docs.snippets", "--json", str(ROOT / page.path)],

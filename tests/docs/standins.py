@@ -240,9 +240,7 @@ def jax_model(ns: NS) -> None:
               batches=batches, loss_fn=loss_fn)
 
 
-PROCESS = {"process_group", "keras_schedule"}
-"""Stand-ins that change the process for good (a process group, Keras's backend): their page
-runs in its own interpreter."""
+
 
 
 def plateau_scheduler(ns: NS) -> None:
@@ -422,3 +420,38 @@ def epoch_rate(ns: NS) -> None:
     import lrkit
 
     ns["rate"] = lrkit.MultiStep(0.1, [30, 60], 0.5)
+
+
+def _keras_net(keras, classes: int):
+    inputs = keras.Input((64,))
+    hidden = keras.layers.Dense(32, activation="relu", name="block_0")(inputs)
+    return keras.Model(inputs, keras.layers.Dense(classes, name="head")(hidden))
+
+
+def keras_model(ns: NS) -> None:
+    """``model``: a small functional Keras classifier (layers ``block_0``, ``head``) for 8x8
+    images flattened to 64 features, 10 classes; ``x_train``, ``y_train``: 256 generated samples.
+    Its page runs in its own process (Keras's backend)."""
+    import keras
+    import numpy as np
+
+    keras.utils.set_random_seed(0)
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(256, 64)).astype("float32")
+    y = rng.integers(0, 10, 256).astype("int32")
+    model = _keras_net(keras, 10)
+    ns.update(keras=keras, model=model, x_train=x, y_train=y)
+
+
+def keras_checkpoint(ns: NS) -> None:
+    """``pretrained.weights.h5`` in the working directory: ``model`` (``keras_model``)'s body
+    trained elsewhere with a 5-class ``head``, so the head must be left out."""
+    import keras
+
+    other = _keras_net(keras, 5)
+    other.save_weights("pretrained.weights.h5")
+
+
+PROCESS = {"process_group", "keras_schedule", "keras_model", "keras_checkpoint"}
+"""Stand-ins that change the process for good (a process group, Keras's backend): their page
+runs in its own interpreter."""

@@ -11,20 +11,47 @@ from __future__ import annotations
 
 import os
 import sys
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 
 from tests.docs import snippets
 
 PAGES = [snippets.parse(p) for p in snippets.pages()]
-BLOCKS = [(page, i) for page in PAGES for i in range(len(page.blocks))]
+# pages run in their own interpreter come last: they start in the background at the first test
+BLOCKS = [(page, i) for page in sorted(PAGES, key=lambda p: p.needs_process) for i in range(len(page.blocks))]
 _results: dict[str, list[str | None]] = {}
+_futures: dict[str, Future] = {}
+_pool = ThreadPoolExecutor(max_workers=2)
+
+
+def _start_processes(wanted: set[str]) -> None:
+    """The selected pages that need their own interpreter start in the background, two at a
+    time, at the first test; the in-process pages run meanwhile."""
+    for page in PAGES:
+        if page.path in wanted and page.path not in _futures:
+            _futures[page.path] = _pool.submit(snippets.run_page_in_process, page)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _background(request):
+    wanted = set()
+    for item in request.session.items:
+        spec = getattr(item, "callspec", None)
+        if spec is not None and item.module is request.module and "page" in spec.params:
+            page = spec.params["page"]
+            if page.needs_process and not page.blocks[spec.params["index"]].skip:
+                wanted.add(page.path)
+    _start_processes(wanted)
+    yield
+    _pool.shutdown(wait=False, cancel_futures=True)
 
 
 def _run(page: snippets.Page, tmp_dir) -> list[str | None]:
     if page.path not in _results:
         if page.needs_process:
-            _results[page.path] = snippets.run_page_in_process(page)
+            _start_processes({page.path})
+            _results[page.path] = _futures[page.path].result()
         else:
             threads = sys.modules["torch"].get_num_threads() if "torch" in sys.modules else None
             cwd = os.getcwd()
