@@ -6,8 +6,9 @@ Run through ``python benchmarks/bench_finder_quality.py --suite broad [--phase t
 * **truth** -- for each of the 24 tasks of :mod:`finder_tasks` and both schedules (a one-cycle peak,
   a constant rate), train at every rate of :data:`GRID` with :data:`TRUTH_SEEDS` seeds. The *band*
   is the grid rates whose mean metric is within 1 point of the best (classification, accuracy %) or
-  within 1% of the best test MSE (regression). Rates are trained from small to large; once a seed
-  diverges (a non-finite training loss) the larger rates of that seed are recorded as diverged
+  within 1% of the best test MSE (regression); a suggestion is *in band* when it rounds (in log
+  rate) to a band rate, i.e. lies within a quarter decade of the band. Rates are trained from
+  small to large; once a seed diverges (a non-finite training loss) the larger rates of that seed are recorded as diverged
   without training (a larger rate diverges too), to keep the grid affordable on a shared CPU.
   Cached per run in ``results/finder_broad_truth.json`` (a restart resumes).
 * **curves** -- per task and finder seed, the range tests every rule reads: lrkit's core test with
@@ -38,7 +39,8 @@ import torch
 RESULTS = Path(__file__).resolve().parent / "results"
 TRUTH = RESULTS / "finder_broad_truth.json"
 CURVES = RESULTS / "finder_broad_curves.json"
-GRID = tuple(float(10.0 ** e) for e in np.arange(-4.0, 0.51, 0.5))  # 1e-4 .. 3.16, half-decade steps
+STEP = 0.5  # decades between grid rates
+GRID = tuple(float(10.0 ** e) for e in np.arange(-4.0, 0.51, STEP))  # 1e-4 .. 3.16
 TRUTH_SEEDS = (0, 1)
 FINDER_SEEDS = (0, 1, 2)
 SCHEDULES = ("one_cycle", "constant")
@@ -97,7 +99,9 @@ def truth_of(name: str, cache: dict[str, Any] | None = None) -> dict[str, dict[s
         else:
             best = max(means)
             band = [lr for lr, m in zip(GRID, means) if m >= best - 1.0]
-        out[schedule] = {"means": means, "best": best, "band": (min(band), max(band)),
+        half = 10 ** (STEP / 2)  # a suggestion is in band when it rounds to a band rate of the grid
+        out[schedule] = {"means": means, "best": best, "band": (min(band) / half, max(band) * half),
+                         "grid_band": (min(band), max(band)),
                          "censored": band[0] == GRID[0] or band[-1] == GRID[-1]}
     return out
 
@@ -388,7 +392,7 @@ def per_task_table(dev: list[str], held: list[str], truths: dict[str, Any],
             task = ft.BY_NAME[name]
             cells = []
             for sched in SCHEDULES:
-                lo, hi = truths[name][sched]["band"]
+                lo, hi = truths[name][sched]["grid_band"]
                 cens = " (grid end)" if truths[name][sched]["censored"] else ""
                 vals = [default(feats[(name, s)], sched) for s in FINDER_SEEDS]
                 cells += [f"[{lo:.2g}, {hi:.2g}]{cens}",

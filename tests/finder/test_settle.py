@@ -11,7 +11,7 @@ import pytest
 
 from lrkit.finder import FinderResult, NoSuggestion, find_lr
 from lrkit.finder import settle as S
-from lrkit.finder.rules import breakdown_edge, window
+from lrkit.finder.rules import EDGE_DIVISOR, breakdown_edge, window
 from tests.finder.test_core import SoftmaxDigits
 
 
@@ -84,11 +84,12 @@ def test_constant_target_runs_the_settled_sweep_from_the_initial_state():
     np.testing.assert_allclose(tail[S.SETTLE_STEPS:], S.sweep_rates(st.edge)[:len(st.lrs)], rtol=1e-12)
     assert st.trained_edge == S.trained_edge(np.asarray(st.lrs), np.asarray(st.losses), st.loss0)
     # the suggestion: the trained edge / 12, at most half the first edge, below the loss minimum
-    cap = float(w.lrs[w.argmin - 1])
+    cap = float(w.lrs[w.centred_argmin - 1])
     want = min(st.trained_edge / S.CONSTANT_DIVISOR, st.edge / S.EDGE_CAP, cap)
     assert r.suggestion == pytest.approx(want, rel=1e-12)
     # the one-cycle suggestion reads the first test alone
-    assert r.suggest(target="one_cycle") == pytest.approx(min(st.edge / 10, cap), rel=1e-12)
+    peak = min(st.edge / EDGE_DIVISOR["one_cycle"], cap)
+    assert r.suggest(target="one_cycle") == pytest.approx(peak, rel=1e-12)
 
 
 def test_without_reset_or_with_settle_false_the_constant_rate_falls_back():
@@ -96,7 +97,7 @@ def test_without_reset_or_with_settle_false_the_constant_rate_falls_back():
     r = find_lr(model, start=1e-4, end=1e4, target="constant")
     assert r.settled is None and model.calls == len(r.lrs)
     w = window(r.lrs, r.losses, r.smoothed, r.usable)
-    assert r.suggestion == pytest.approx(min(breakdown_edge(w) / 20, float(w.lrs[w.argmin - 1])))
+    assert r.suggestion == pytest.approx(min(breakdown_edge(w) / 20, float(w.lrs[w.centred_argmin - 1])))
     model, reset, resets = resettable()
     r = find_lr(model, start=1e-4, end=1e4, target="constant", reset=reset, settle=False)
     assert r.settled is None and not resets

@@ -177,7 +177,7 @@ def _probe(result: FinderResult, probe_fn: Callable[[np.ndarray], Sequence[Any]]
         return result  # result.suggest("probe") raises lrkit's reason
     try:
         w = window(result.lrs, result.losses, result.smoothed, result.usable)
-        cap = float(w.lrs[w.argmin - 1])
+        cap = float(w.lrs[w.centred_argmin - 1])  # below the minimum, as lrkit's rule
     except NoSuggestion:  # a repeated test whose median curve has no window: no cap beyond base
         cap = base
     cap = max(cap, base)
