@@ -8,8 +8,9 @@ Run through ``python benchmarks/bench_finder_quality.py --suite broad [--phase t
   is the grid rates whose mean metric is within 1 point of the best (classification, accuracy %) or
   within 1% of the best test MSE (regression); a suggestion is *in band* when it rounds (in log
   rate) to a band rate, i.e. lies within a quarter decade of the band. Rates are trained from
-  small to large; once a seed diverges (a non-finite training loss) the larger rates of that seed are recorded as diverged
-  without training (a larger rate diverges too), to keep the grid affordable on a shared CPU.
+  small to large; once a seed diverges (a non-finite training loss) the larger rates of that seed
+  are recorded as diverged without training (a larger rate diverges too), to keep the grid
+  affordable on a shared CPU.
   Cached per run in ``results/finder_broad_truth.json`` (a restart resumes).
 * **curves** -- per task and finder seed, the range tests every rule reads: lrkit's core test with
   the spike stop disabled (lrkit's own stop is replayed on it exactly: the same batches give the
