@@ -68,7 +68,8 @@ def main(steps: int = 200, verbose: bool = True) -> dict:
     accuracy = float((logits.argmax(1) == torch.tensor(y[1400:])).float().mean())
     if verbose:
         print(f"{len(rates.rates)} updates, peak rate {max(rates.rates):.3g}; test accuracy {accuracy:.3f}")
-    return {"accuracy": accuracy, "rates": rates.rates, "schedule": schedule, "scheduler": trainer.lr_scheduler}
+    return {"accuracy": accuracy, "rates": rates.rates, "schedule": schedule,
+            "scheduler": trainer.lr_scheduler}
 
 
 if __name__ == "__main__":
