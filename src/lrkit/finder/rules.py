@@ -175,25 +175,28 @@ def edge(w: Window, target: str, settled: Settled | None = None) -> float:
     The causal EMA lags, so its minimum is a noisy, late marker. lrkit smooths the raw loss with
     a centred kernel (a quarter decade each side, no lag) and finds the rates
     :math:`\eta_{1.2}` and :math:`\eta_{1.5}` where it first rises 20% and 50% above its
-    running minimum -- where training starts to break down. The edge is their geometric mean:
+    robust floor and stays there for a quarter decade (:func:`rise_point`) -- where training
+    breaks down. The edge is their geometric mean:
 
     .. math:: \eta_e = \sqrt{\eta_{1.2}\,\eta_{1.5}}, \qquad
-              \eta_{\text{one\_cycle}} = \min\!\left(\frac{\eta_e}{10},\ \eta_{i^*-1}\right)
+              \eta_{\text{one\_cycle}} = \min\!\left(\frac{\eta_e}{2},\ \eta_{i^*-1}\right)
 
     (the peak of a schedule that warms up to it and anneals away); :math:`i^*` is the minimum of
-    the smoothed loss, so the rule never suggests at or past it. A rise is searched in every
-    usable point, so it always comes before a spike's recovery.
+    the centred average (:attr:`Window.centred_argmin`), so the rule never suggests at or past
+    it. A rise is searched in every usable point, so it always comes before a spike's recovery.
 
     For a rate held the whole run (``target="constant"``) the first test's edge is not enough:
     how far a network trained during the test decides how much rate it sustains later. When the
     test ran the settled sweep (:mod:`lrkit.finder.settle`, ``find_lr(target="constant")``) the
     rate is :math:`\min(\eta_t/12,\ \eta_e/2,\ \eta_{i^*-1})`, :math:`\eta_t` the edge of the
-    trained model; without it, the fallback is :math:`\min(\eta_e/20,\ \eta_{i^*-1})`, which is
-    in the best band far less often (docs/finder.md).
-    When the rate would fall below the first rate of the test there is no suggestion
-    (:class:`NoSuggestion`: start the test lower).
-    The constants were chosen on the six issue-5 tasks (``benchmarks/bench_finder_quality.py``);
-    see ``docs/finder.md`` for how they fare on held-out tasks.
+    trained model; without it, the fallback is :math:`\min(\eta_e/20,\ \eta_{i^*-1})`.
+
+    No suggestion (:class:`NoSuggestion`, with the reason) when the rate would be at or below
+    the first rate of the test (start the test lower), or when the loss never broke down before
+    the last rate tested (the edge is then only a lower bound: run the test to a higher end).
+    The one-cycle divisor (2) was chosen on the development half of the broad benchmark (issue
+    15); the constant-rate constants on the six issue-5 tasks. ``docs/finder.md`` has the
+    held-out figures.
     """
     eta_e = breakdown_edge(w)
     if censored(w, eta_e):
