@@ -52,9 +52,28 @@ def test_rise_only_after_the_run_is_information():
     assert r.exit_code == 0
 
 
-def test_step_zero_at_rate_zero():
+def test_warmup_from_zero_is_no_finding_but_a_zero_start_that_stays_is():
+    # lrkit's default warmup (from 0) rises at step 1: one update at rate 0 is by design
     r = check(lrkit.warmup(lrkit.Cosine(0.1, 900), 100), 1000)
-    assert r.codes == ("zero-at-start",) and r.exit_code == 1 and r.first == 0.0
+    assert r.codes == () and r.exit_code == 0 and r.first == 0.0
+    r = check(lrkit.Piecewise([0.0, 0.1], [3]), 1000)   # steps 0-3 at rate 0
+    assert "zero-at-start" in r.codes and r.exit_code == 1
+
+
+def test_dialect_warmup_longer_than_the_run_is_named():
+    # Hugging Face: num_warmup_steps > the run; reported as the warmup, not as a late peak
+    r = check(lrkit.from_config({"type": "hf.cosine", "num_warmup_steps": 5000,
+                                 "num_training_steps": 1500, "lr": 0.1}), 1500)
+    assert r.errors[0].code == "warmup-too-long" and "num_warmup_steps=5000" in r.errors[0].message
+    assert "peak-not-reached" not in r.codes
+
+
+def test_open_ended_decay_to_nothing_inside_the_run():
+    r = check(lrkit.Exponential(0.1, 0.5, 100), 10_000)
+    f = [f for f in r.findings if f.code == "decays-to-nothing"]
+    assert f and f[0].severity == "warning" and 990 <= f[0].step <= 1000 and r.exit_code == 1
+    assert "decays-to-nothing" not in check(lrkit.Exponential(0.1, 0.96, 100), 10_000).codes
+    assert "decays-to-nothing" not in check(lrkit.Exponential(0.1, 0.5, 100), 1_050).codes   # <10% left
 
 
 def test_jump_where_phases_meet():
@@ -164,7 +183,7 @@ def test_warmup_cosine_findings_are_consistent(peak, warm, decay, total, start_f
     assert r.exit_code == (2 if r.errors else 1 if r.warnings else 0)
     # each finding is there exactly when its condition holds
     assert ("warmup-too-long" in [f.code for f in r.errors]) == (warm > 0 and warm >= total)
-    assert ("zero-at-start" in r.codes) == (curve[0] == 0.0)
+    assert ("zero-at-start" in r.codes) == (curve[0] == 0.0 and (total < 2 or curve[1] == 0.0))
     length_off = abs(warm + decay - total) > max(1.0, 1e-3 * total)
     assert ("length-mismatch" in r.codes) == length_off
     assert "jump" not in r.codes and "negative" not in r.codes

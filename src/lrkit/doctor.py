@@ -7,7 +7,9 @@ it) and reports:
   inside the run, so the peak is never used;
 * ``rises-after-end`` — the rate climbs again after the schedule's designed end (a cosine used
   past its period, a cyclic polynomial);
-* ``zero-at-start`` — step 0 has rate 0, so the first update does nothing;
+* ``zero-at-start`` — the rate is 0 at steps 0 and 1, so the first updates do nothing (a warmup
+  from 0, the default of lrkit, Hugging Face and optax, rises at step 1 and is not a finding);
+* ``decays-to-nothing`` — an open-ended decay falls below 0.1% of its peak well inside the run;
 * ``jump`` — a discontinuity where two phases of a sequence meet;
 * ``length-mismatch`` — the schedule's designed length differs from the run's;
 * ``zero-region`` / ``negative`` / ``not-finite`` — stretches of the run with no learning, or
@@ -249,6 +251,13 @@ def _peak_used(r: _Run) -> list[Finding]:
                 "steps): usually 1-10%", end))
     if any(f.severity == "error" for f in out):
         return out
+    for name in _WARMUP_ATTRS:  # a dialect's own warmup (Hugging Face, optax, Keras, DeepSpeed)
+        w = getattr(r.schedule, name, None)
+        if isinstance(w, (int, float)) and not isinstance(w, bool) and w > 0 and w >= r.run:
+            return out + [Finding(
+                "error", "warmup-too-long",
+                f"the warmup ({name}={_num(w)}) ends at or after the end of the run ({r.run} steps): "
+                f"the rate never reaches its peak (the highest rate used is {_v(r.peak)})", float(w))]
     i = int(np.argmax(r.y))
     full_peak = float(r.y[i])
     if full_peak > 0 and r.t[i] >= r.run and r.peak < 0.99 * full_peak:
@@ -278,12 +287,35 @@ def _after_end(r: _Run) -> list[Finding]:
         f"from {_v(h_val)} to {_v(float(r.y[k]))} at step {int(r.t[k])}", float(r.t[j]))]
 
 
+_WARMUP_ATTRS = ("num_warmup_steps", "warmup_steps", "warmup_num_steps")
+_TINY = 1e-3  # decays-to-nothing: below this fraction of the peak
+
+
 def _zero_at_start(r: _Run) -> list[Finding]:
-    if r.y_run[0] != 0.0:
+    # a warmup from 0 rises at step 1: one update of the run at rate 0 is by design, not a finding
+    if r.y_run[0] != 0.0 or (len(r.y_run) > 1 and r.y_run[1] != 0.0):
         return []
     return [Finding("warning", "zero-at-start",
-                    "step 0 has rate 0: the first update does nothing (start the warmup above 0, e.g. "
-                    "at peak/100)", 0.0)]
+                    "steps 0 and 1 have rate 0: the first updates do nothing (start the warmup above 0 "
+                    "or at step 0)", 0.0)]
+
+
+def _decays_to_nothing(r: _Run) -> list[Finding]:
+    """An open-ended decay (no designed end) that falls below ``_TINY`` of its peak with at least
+    a tenth of the run left: those updates barely move the weights."""
+    if r.horizon is not None or r.peak <= 0 or not r.given_total:
+        return []
+    after = r.t_run >= r.t_run[r.peak_index]
+    tiny = after & (r.y_run < _TINY * r.peak) & r.finite_run & (r.y_run > 0)
+    if not tiny.any():
+        return []
+    a = float(r.t_run[int(np.argmax(tiny))])
+    if r.run - a < 0.1 * r.run:
+        return []
+    return [Finding("warning", "decays-to-nothing",
+                    f"the rate falls below {_TINY:.1%} of its peak {_v(r.peak)} at step {_num(a)} and the "
+                    f"run goes on for {_num(r.run - a)} more steps ({(r.run - a) / r.run:.0%}), ending at "
+                    f"{_v(r.last)}: decay more slowly or give the schedule an end", a)]
 
 
 def _jumps(r: _Run) -> list[Finding]:
@@ -409,7 +441,8 @@ def check(schedule: Schedule, total: int | str | None = None, *, optimizer: str 
     # the summary reads the values as they are (inf/NaN included), before _finite hides them
     summary = _summary(r.t_run, r.y_run)
     findings = _finite(r)
-    for rule in (_peak_used, _after_end, _zero_at_start, _jumps, _length, _zero_and_negative):
+    for rule in (_peak_used, _after_end, _zero_at_start, _jumps, _length, _zero_and_negative,
+                 _decays_to_nothing):
         findings += rule(r)
     findings += _peak_bound(r, opt)
     if budget is not None:  # a budget contradicting itself or the schedule (lrkit.budget_check)
