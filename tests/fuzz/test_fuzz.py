@@ -9,6 +9,7 @@ error names the argument that was wrong.
 from __future__ import annotations
 
 import math
+import os
 
 import numpy as np
 import pytest
@@ -47,7 +48,12 @@ _numbers = st.one_of(
 )
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+# deterministic in CI; LRKIT_FUZZ_EXAMPLES=20000 (and no derandomize) searches deeper by hand
+_DEEP = int(os.environ.get("LRKIT_FUZZ_EXAMPLES", "0"))
+
+
+@settings(max_examples=_DEEP or 400, deadline=None, derandomize=not _DEEP,
+          suppress_health_check=list(HealthCheck))
 @given(name=st.sampled_from(sorted(h.BASE)), data=st.data())
 def test_random_numbers_in_several_slots_at_once(name, data):
     if name not in NAMES:

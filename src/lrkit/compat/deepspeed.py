@@ -50,7 +50,7 @@ def _positive_int(name: str, value: Any, o: str) -> int:
     # DeepSpeed: "warmup_num_steps must be a positive integer, got 0"
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ValueError(f"{o}: {name} must be a positive integer, got {value!r}")
-    return value
+    return _check.integer(name, value, o)  # refuses integers beyond the float range
 
 
 def _fresh(value: Any, o: str) -> None:

@@ -35,7 +35,7 @@ from lrkit.compat._torch_callable import RunningProduct, elementwise, require_ca
 from lrkit.schedule import Schedule, duration_field
 from lrkit.schedules._base import owner, set_field
 from lrkit.schedules.cosine import cycle_index
-from lrkit.schedules.cyclic import MomentumOf, one_cycle_curve, one_cycle_ends, triangle
+from lrkit.schedules.cyclic import MomentumOf, one_cycle_curve, one_cycle_ends, swing, triangle
 
 if TYPE_CHECKING:
     from lrkit.plateau import Plateau
@@ -341,7 +341,12 @@ class CosineAnnealingLR(RelativeMixin, _TorchSchedule, name="torch.CosineAnneali
         a_s = a((2.0 * j + 1.0) * n + 1.0)
         at = a(t)
         later = ops.where(a_s == 0, eta + 0.5 * (lr - eta) * at, eta + lift * (at / _safe(ops, a_s)))
-        return ops.where(t <= n, first, later)
+        # in exact arithmetic every value lies between lr and eta_min; far out the ratio's rounding
+        # (a(s) is a small difference of cosines) may push it well past either end (even below
+        # 0): keep it inside, with a slack far above torch's own rounding so parity is untouched
+        lo, hi = min(lr, eta), max(lr, eta)
+        slack = 1e-9 * (hi - lo)
+        return ops.clip(ops.where(t <= n, first, later), max(lo - slack, 0.0), hi + slack)
 
 
 @takes_optimizer()
@@ -547,6 +552,10 @@ class CyclicLR(_TorchSchedule, name="torch.CyclicLR"):
             require_callable("scale_fn", self.scale_fn, o)
             _check.choice("scale_mode", self.scale_mode, ("cycle", "iterations"), o)
         set_field(self, "gamma", _check.non_negative("gamma", self.gamma, o))
+        if self.scale_fn is None and self.mode == "exp_range" and self.gamma > 1.0 \
+                and self.max_lr < self.base_lr:  # the swing below base_lr grows as gamma^t
+            raise ValueError(f"{o}: gamma must be <= 1 in exp_range mode when max_lr < base_lr (the "
+                             f"rate would fall below 0), got gamma={self.gamma!r}")
         _check.boolean("cycle_momentum", self.cycle_momentum, o)
         for name in ("base_momentum", "max_momentum"):
             set_field(self, name, _check.non_negative(name, getattr(self, name), o))
@@ -579,11 +588,12 @@ class CyclicLR(_TorchSchedule, name="torch.CyclicLR"):
 
     def _eval(self, t: Any, ops: Any) -> Any:
         h, g = self._shape(t, ops)
-        return self.base_lr + (self.max_lr - self.base_lr) * h * g
+        return swing(self.base_lr, self.max_lr, h, g, ops)
 
     def _momentum_eval(self, t: Any, ops: Any) -> Any:
         h, g = self._shape(t, ops)
-        return self.max_momentum - (self.max_momentum - self.base_momentum) * h * g
+        return swing(self.max_momentum, self.base_momentum, h, g, ops)
+
 
 
 # -- user functions -------------------------------------------------------------------------

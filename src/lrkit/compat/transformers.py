@@ -43,6 +43,10 @@ __all__ = [
     "get_reduce_on_plateau_schedule", "get_greedy_schedule", "GreedyLR",
 ]
 
+# far past the end the phase of a cosine is capped (cos(inf) is NaN); HF's own values there are
+# meaningless too, and every phase below the cap is computed exactly as HF computes it
+_BIG = 1e300
+
 
 def _steps(name: str, value: Any, o: str) -> int:
     return _check.integer(name, value, o, minimum=0)
@@ -203,7 +207,8 @@ class Cosine(_WarmupDecay, name="hf.cosine"):
 
     def _lambda(self, t: Any, ops: Any) -> Any:
         p = self._progress(t)
-        c = ops.maximum(0.5 * (1.0 + ops.cos(math.pi * float(self.num_cycles) * 2.0 * p)), 0.0)
+        phase = ops.minimum(math.pi * float(self.num_cycles) * 2.0 * p, _BIG)
+        c = ops.maximum(0.5 * (1.0 + ops.cos(phase)), 0.0)
         return ops.where(t < self.num_warmup_steps, _warm(t, ops, self.num_warmup_steps), c)
 
 
@@ -226,7 +231,7 @@ class CosineWithRestarts(_WarmupDecay, name="hf.cosine_with_restarts"):
 
     def _lambda(self, t: Any, ops: Any) -> Any:
         p = self._progress(t)
-        frac = ops.mod(ops.maximum(float(self.num_cycles) * p, 0.0), 1.0)
+        frac = ops.mod(ops.clip(float(self.num_cycles) * p, 0.0, _BIG), 1.0)
         c = ops.maximum(0.5 * (1.0 + ops.cos(math.pi * frac)), 0.0)
         c = ops.where(p >= 1.0, 0.0, c)
         return ops.where(t < self.num_warmup_steps, _warm(t, ops, self.num_warmup_steps), c)
@@ -350,7 +355,7 @@ class CosineWithMinLR(_WarmupDecay, name="hf.cosine_with_min_lr"):
     def _lambda(self, t: Any, ops: Any) -> Any:
         p = self._progress(t)
         r = self.rate
-        c = 0.5 * (1.0 + ops.cos(math.pi * float(self.num_cycles) * 2.0 * p))
+        c = 0.5 * (1.0 + ops.cos(ops.minimum(math.pi * float(self.num_cycles) * 2.0 * p, _BIG)))
         c = ops.maximum(c * (1 - r) + r, 0.0)
         return ops.where(t < self.num_warmup_steps, _warm(t, ops, self.num_warmup_steps), c)
 
@@ -392,7 +397,7 @@ class CosineWarmupWithMinLR(_WarmupDecay, name="hf.cosine_warmup_with_min_lr"):
             warm = wr + (1.0 - wr) * t / max(1, w - 1)
         p = (t - w + 1.0) / max(1.0, n - w)
         r = self.rate
-        c = 0.5 * (1.0 + ops.cos(math.pi * self.num_cycles * 2.0 * p))
+        c = 0.5 * (1.0 + ops.cos(ops.minimum(math.pi * self.num_cycles * 2.0 * p, _BIG)))
         c = ops.maximum(c * (1 - r) + r, 0.0)
         return ops.where(t < w, warm, c)
 
@@ -479,7 +484,7 @@ class WarmupStableDecay(_HF, name="hf.warmup_stable_decay"):
         if self.decay_type == "linear":
             g = 1.0 - u
         elif self.decay_type == "cosine":
-            g = 0.5 * (1.0 + ops.cos(math.pi * float(self.num_cycles) * 2.0 * u))
+            g = 0.5 * (1.0 + ops.cos(ops.minimum(math.pi * float(self.num_cycles) * 2.0 * u, _BIG)))
         else:
             g = 1.0 - ops.sqrt(u)
         decay = ops.maximum(g * (1.0 - m) + m, 0.0)

@@ -23,8 +23,9 @@ def triangle(t: Any, ops: Any, up: float, down: float | None) -> tuple[Any, Any]
     up = float(up)
     total = up + (float(down) if down is not None else up)
     ratio = up / total
-    cycle = ops.floor(1.0 + t / total)
-    x = 1.0 + t / total - cycle
+    q = ops.minimum(t / total, 1e300)  # cycles counted past 1e300 would give inf - inf = NaN
+    cycle = ops.floor(1.0 + q)
+    x = 1.0 + q - cycle
     if ratio == 1.0:  # no down phase: the ramp restarts at every cycle
         return cycle, x / ratio
     return cycle, ops.where(x <= ratio, x / ratio, (x - 1.0) / (ratio - 1.0))
@@ -65,6 +66,10 @@ class Cyclic(Schedule, name="cyclic"):
                       _check.positive("step_size_down", self.step_size_down, o))
         _check.choice("mode", self.mode, CYCLIC_MODES, o)
         set_field(self, "gamma", _check.positive("gamma", self.gamma, o))
+        if self.mode == "exp_range" and self.gamma > 1.0 and self.peak < self.base:
+            # the swing below base grows as gamma^t: the rate would go below zero
+            raise ValueError(f"{o}: gamma must be <= 1 in exp_range mode when peak < base (the "
+                             f"rate would fall below 0), got gamma={self.gamma!r}")
         set_field(self, "base_momentum", _check.non_negative("base_momentum",
                                                              self.base_momentum, o))
         set_field(self, "max_momentum", _check.non_negative("max_momentum", self.max_momentum, o))
@@ -84,10 +89,20 @@ class Cyclic(Schedule, name="cyclic"):
         return h
 
     def _eval(self, t: Any, ops: Any) -> Any:
-        return self.base + (self.peak - self.base) * self._shape(t, ops)
+        return swing(self.base, self.peak, self._shape(t, ops), 1.0, ops)
 
     def _momentum_eval(self, t: Any, ops: Any) -> Any:
-        return self.max_momentum - (self.max_momentum - self.base_momentum) * self._shape(t, ops)
+        return swing(self.max_momentum, self.base_momentum, self._shape(t, ops), 1.0, ops)
+
+
+def swing(a: float, b: float, h: Any, g: Any, ops: Any) -> Any:
+    """torch's :math:`a + (b - a)\\,h\\,g`, term for term; exactly :math:`a` where :math:`b = a`
+    or :math:`h = 0` (``exp_range`` with :math:`\\gamma > 1` may have grown :math:`g` to ``inf``,
+    and :math:`0 \\cdot \\infty` is NaN)."""
+    if a == b:
+        return ops.full_like(h, a) if not isinstance(h, float) else a
+    value = a + (b - a) * h * g  # (x * 1.0 == x: a plain g of 1 changes nothing)
+    return value if isinstance(g, float) else ops.where(h > 0.0, value, a)
 
 
 def _anneal(kind: str, a: float, b: float, pct: Any, ops: Any) -> Any:

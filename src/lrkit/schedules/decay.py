@@ -27,7 +27,7 @@ def _progress(t: Any, ops: Any, decay_steps: float, staircase: bool, delay: floa
     """:math:`p = \\max(t - d, 0) / T`, floored when ``staircase``."""
     if delay:
         t = ops.maximum(t - delay, 0.0)
-    p = t / decay_steps
+    p = ops.minimum(t / decay_steps, 1e300)  # a capped count: 0 * inf would be NaN for rate 0
     return ops.floor(p) if staircase else p
 
 
