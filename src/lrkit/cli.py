@@ -1,5 +1,7 @@
 """The ``lrkit`` command: see, compare, tabulate, explain and check a schedule before training
-with it, and run the end-to-end demo.
+with it, run the range test on a user's model (``lrkit find module:function``), and run the
+end-to-end demo. Terminal output is plain text: formulas are converted from the docstrings'
+LaTeX by :func:`plain_math`.
 
 A schedule is given as a config file (``.json``, ``.yaml``/``.yml``, ``.toml``, holding a
 schedule config or ``{schedule: ..., budget: ...}``) or inline as a name followed by
@@ -428,8 +430,62 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+_GREEK = {n: c for n, c in zip(
+    "alpha beta gamma delta epsilon varepsilon eta theta kappa lambda mu nu pi rho sigma tau phi omega "
+    "Gamma Delta Theta Lambda Pi Sigma Phi Omega".split(), "αβγδεεηθκλμνπρστφωΓΔΘΛΠΣΦΩ")}
+_SYMBOLS = {"cdot": "·", "times": "×", "to": "→", "rightarrow": "→", "mapsto": "↦", "le": "≤", "leq": "≤",
+            "ge": "≥", "geq": "≥", "ne": "≠", "neq": "≠", "approx": "≈", "infty": "∞", "in": "∈",
+            "lfloor": "⌊", "rfloor": "⌋", "lceil": "⌈", "rceil": "⌉", "sum": "Σ", "prod": "Π", "pm": "±",
+            "ldots": "...", "dots": "...", "cdots": "...", "quad": "  ", "qquad": "    ", "mid": "|",
+            "lvert": "|", "rvert": "|", "vert": "|"}
+_DROP = {"left", "right", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "displaystyle",
+         "textstyle", "limits"}
+_BRACED = r"\{((?:[^{}]|\{[^{}]*\})*)\}"  # one level of nested braces
+
+
+def _group(text: str) -> str:
+    """``x`` for a single token, else ``(text)``."""
+    text = text.strip()
+    single = r"\\?[\w.·']+|[^\s]|\\?\w+\((?:[^()]|\([^()]*\))*\)"  # a token, or f(x) as a whole
+    return text if re.fullmatch(single, text) else f"({text})"
+
+
+def plain_math(tex: str) -> str:
+    """LaTeX math as plain text for a terminal: ``\tfrac12 (a - b)(1 + \\cos \\pi u)`` ->
+    ``1/2 (a - b)(1 + cos π u)``; fractions ``(a)/(b)``, ``\\sqrt`` as ``√``, cases as
+    ``{a if c; b if d}``, Greek letters and operators as their symbols, grouping braces removed."""
+    s = tex.replace(r"\{", "\x00").replace(r"\}", "\x01").replace(r"\_", "_").replace(r"\%", "%")
+    s = re.sub(r"\\(?:text|mathrm|operatorname|mathit|textrm|mathbf|textbf|texttt|boldsymbol)\s*" + _BRACED,
+               r"\1", s)
+    for _ in range(3):  # nested fractions and roots
+        s = re.sub(r"\\[dt]?frac\s*(\d)\s*(\d)", r"\1/\2", s)
+        s = re.sub(r"\\[dt]?frac\s*" + _BRACED + r"\s*" + _BRACED,
+                   lambda m: f"{_group(m.group(1))}/{_group(m.group(2))}", s)
+        s = re.sub(r"\\sqrt\s*" + _BRACED, lambda m: "√" + _group(m.group(1)), s)
+
+    def cases(m: re.Match[str]) -> str:
+        rows = [r.strip() for r in re.split(r"\\\\", m.group(1)) if r.strip()]
+        return "\x00" + "; ".join(" if ".join(c.strip() for c in r.split("&")) for r in rows) + "\x01"
+
+    s = re.sub(r"\\begin\{cases\}(.*?)\\end\{cases\}", cases, s, flags=re.S)
+    s = re.sub(r"\\begin\{[a-z*]+\}|\\end\{[a-z*]+\}", "", s)
+    s = re.sub(r"\\[,;:! ]", " ", s)
+    s = re.sub(r"([_^])\s*" + _BRACED, lambda m: m.group(1) + _group(m.group(2)), s)
+
+    def command(m: re.Match[str]) -> str:
+        name = m.group(1)
+        if name in _DROP:
+            return ""
+        return _GREEK.get(name) or _SYMBOLS.get(name) or name
+
+    s = re.sub(r"\\([A-Za-z]+)\s?", lambda m: command(m) + " " if m.group(0).endswith(" ") else command(m), s)
+    s = s.replace("{", "").replace("}", "").replace("\x00", "{").replace("\x01", "}").replace("\\", "")
+    return re.sub(r"[ \t]{2,}", " ", s).strip()
+
+
 def _clean_doc(text: str) -> str:
-    text = re.sub(r":(?:math|class|func|meth|data|attr|mod):`~?([^`]*)`", r"\1", text)
+    text = re.sub(r":math:`([^`]*)`", lambda m: plain_math(m.group(1)), text)
+    text = re.sub(r":(?:class|func|meth|data|attr|mod):`~?([^`]*)`", r"\1", text)
     return text.replace("``", "")
 
 
@@ -457,6 +513,9 @@ def _summary(name: str, factory: Callable[..., Any]) -> str:
                                           for p in params)
     first = doc.strip().split("\n\n")[0].replace("\n", " ")
     first = _clean_doc(first)
+    if first.endswith(":"):  # "get_linear_schedule_with_warmup:" -- the formula says what it is
+        formulas = _formula_blocks(doc)
+        first = f"{first} {formulas[0]}" if formulas else first[:-1]
     return first if len(first) <= 90 else first[:87].rstrip() + "..."
 
 
@@ -468,6 +527,12 @@ def cmd_list(args: argparse.Namespace) -> int:
             continue
         print(f"{n.ljust(width)}  {_summary(n, lookup(n))}")
     return 0
+
+
+def _formula_blocks(doc: str) -> list[str]:
+    """Each ``.. math::`` block of a docstring as one line of plain text."""
+    return [plain_math(" ".join(line.strip() for line in body)) for kind, _, body in blocks(doc)
+            if kind != "text" and any(line.strip() for line in body)]
 
 
 def _split_doc(doc: str) -> tuple[list[str], list[str]]:
@@ -482,12 +547,45 @@ def _split_doc(doc: str) -> tuple[list[str], list[str]]:
     return prose, formulas
 
 
-def cmd_explain(args: argparse.Namespace) -> int:
-    name = args.name
+def peer_aliases() -> dict[str, list[str]]:
+    """A peer library's own name -> the registered dialect names it is
+    (``get_cosine_schedule_with_warmup`` -> ``["hf.cosine"]``, ``CosineAnnealingLR`` ->
+    ``["torch.CosineAnnealingLR"]``), read from each dialect's docstring and factory name."""
+    out: dict[str, list[str]] = {}
+    for n in names(include_dialects=True):
+        if "." not in n:
+            continue
+        factory = lookup(n)
+        words = _clean_doc(_doc(n, factory)).split()
+        heads = {getattr(factory, "__name__", ""), n.split(".", 1)[1]}
+        if words:
+            heads.add(words[0].rstrip(":,.").split(".")[-1])
+        for h in heads:
+            if h and h.isidentifier() and h != n:
+                out.setdefault(h, [])
+                if n not in out[h]:
+                    out[h].append(n)
+    return out
+
+
+def _lookup_any(name: str) -> tuple[str, Callable[..., Any]]:
     try:
-        factory = lookup(name)
+        return name, lookup(name)
     except (ValueError, TypeError) as exc:
+        found = peer_aliases().get(name.split(".")[-1], [])
+        if len(found) == 1:
+            return found[0], lookup(found[0])
+        if found:
+            raise UsageError(f"{name!r} is several dialect names: {', '.join(found)}; "
+                             "explain one of them") from None
         raise UsageError(str(exc)) from None
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    asked = args.name
+    name, factory = _lookup_any(asked)
+    if name != asked:
+        print(f"{asked} is {name}")
     where = f"{getattr(factory, '__module__', '?')}.{getattr(factory, '__qualname__', name)}"
     print(f"{name}  ({where})")
     doc = _doc(name, factory) or "(no documentation)"
@@ -496,9 +594,11 @@ def cmd_explain(args: argparse.Namespace) -> int:
     print()
     print(re.sub(r"\n{3,}", "\n\n", text))
     if formulas:
+        import textwrap
+
         print("\nformula:")
-        for f in formulas[:-1] if formulas[-1] == "" else formulas:
-            print(f"    {f}" if f else "")
+        for f in _formula_blocks(doc):
+            print(textwrap.fill(f, width=100, initial_indent="    ", subsequent_indent="      "))
     try:
         params = describe(factory)
     except (TypeError, ValueError):
@@ -526,8 +626,91 @@ def cmd_check(args: argparse.Namespace) -> int:
         report = check(item.schedule, total, optimizer=args.optimizer, budget=item.budget)
     except (ValueError, TypeError) as exc:
         raise UsageError(str(exc)) from None
+    ignore = {c.strip() for part in args.ignore or [] for c in part.split(",") if c.strip()}
+    if ignore:
+        report = dataclasses.replace(report, findings=tuple(f for f in report.findings
+                                                            if f.code not in ignore))
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.format())
+    if args.fail_on == "error":
+        return 2 if report.errors else 0
     return report.exit_code
+
+
+def _load_callable(target: str, what: str) -> Callable[..., Any]:
+    """The function ``target`` names: ``path/to/file.py:name`` or ``package.module:name``."""
+    import importlib
+    import importlib.util
+
+    where, sep, attr = target.rpartition(":")
+    if not sep or not where or not attr:
+        raise UsageError(f"{what} must look like train.py:make or package.module:make, got {target!r}")
+    if where.endswith(".py") or "/" in where or os.sep in where:
+        if not os.path.isfile(where):
+            raise UsageError(f"{what}: file not found: {where!r}")
+        path = os.path.abspath(where)
+        if os.path.dirname(path) not in sys.path:
+            sys.path.insert(0, os.path.dirname(path))
+        spec = importlib.util.spec_from_file_location("_lrkit_find_target", path)
+        module = importlib.util.module_from_spec(spec)  # type: ignore[arg-type]
+        spec.loader.exec_module(module)  # type: ignore[union-attr]
+    else:
+        try:
+            module = importlib.import_module(where)
+        except ImportError as exc:
+            raise UsageError(f"{what}: cannot import module {where!r}: {exc}") from None
+    fn = getattr(module, attr, None)
+    if not callable(fn):
+        raise UsageError(f"{what}: {where} has no function {attr!r}")
+    return fn
+
+
+def cmd_find(args: argparse.Namespace) -> int:
+    """The range test on the user's model: ``make()`` returns ``(model, optimizer, data, loss_fn)``
+    (or a dict with those keys); the suggestion is printed and the curve drawn."""
+    try:
+        import lrkit.torch
+    except ImportError as exc:
+        raise UsageError(f"lrkit find needs torch: pip install 'lrkit[torch]' ({exc})") from None
+    made = _load_callable(args.target, "lrkit find")()
+    keys = ("model", "optimizer", "data", "loss_fn")
+    if isinstance(made, dict):
+        missing = [k for k in keys if k not in made]
+        if missing:
+            raise UsageError(f"{args.target} must return {', '.join(keys)}; "
+                             f"the dict has no {', '.join(missing)}")
+        made = tuple(made[k] for k in keys)
+    if not isinstance(made, (tuple, list)) or len(made) != 4:
+        raise UsageError(f"{args.target} must return (model, optimizer, data, loss_fn), got "
+                         f"{type(made).__name__}")
+    model, optimizer, data, loss_fn = made
+    result = lrkit.torch.find_lr(model, optimizer, data, loss_fn, start=args.start, end=args.end,
+                                 num_steps=args.num_steps, target=args.target_schedule,
+                                 progress=not args.no_progress)
+    if result.suggestion is None:
+        print(f"no suggestion: {result.reason}")
+    else:
+        print(f"suggested {'one-cycle peak' if args.target_schedule == 'one_cycle' else 'constant rate'}: "
+              f"{result.suggestion:.3g}")
+    for rule in ("minimum", "steepest", "valley"):
+        try:
+            print(f"  {rule:9s} {result.suggest(rule):.3g}")
+        except Exception as exc:  # noqa: BLE001 - a rule without an answer says why
+            print(f"  {rule:9s} none ({_one_line(exc)})")
+    if args.output:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+
+        ax = result.plot()
+        ax.figure.savefig(args.output, bbox_inches="tight")
+        plt.close(ax.figure)
+        print(f"wrote {args.output}")
+    if args.json:
+        with open(args.json, "w", encoding="utf-8") as fh:
+            json.dump(result.to_dict(), fh, indent=2)
+        print(f"wrote {args.json}")
+    return 0 if result.suggestion is not None else 1
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -565,6 +748,7 @@ _COMMANDS = {
     "explain": "a schedule's formula, parameters and defaults",
     "check": "the schedule doctor: exit 0 clean, 1 warnings, 2 errors",
     "demo": "end to end on scikit-learn digits: range test, schedule, per-layer rates, training",
+    "find": "the LR range test on your model: module:function returning model, optimizer, data, loss",
 }
 
 
@@ -627,8 +811,26 @@ def build_parser() -> argparse.ArgumentParser:
                    "default: the budget's total or the schedule's own length")
     p.add_argument("--optimizer", help="enables a peak-rate bound: sgd, adamw, adam, lion, ...")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--ignore", action="append", metavar="CODE", help="leave out findings with this "
+                   "code (repeat, or separate with commas), e.g. --ignore length-mismatch")
+    p.add_argument("--fail-on", choices=("warning", "error"), default="warning",
+                   help="exit non-zero on warnings (default: 1 for warnings, 2 for errors) or only on "
+                   "errors (exit 2)")
     _budget_opt(p)
     p.set_defaults(func=cmd_check, takes_spec=True)
+
+    p = sub.add_parser("find", help=_COMMANDS["find"], description=_COMMANDS["find"])
+    p.add_argument("target", metavar="MODULE:FUNCTION", help="train.py:make or package.module:make; "
+                   "make() returns (model, optimizer, data, loss_fn) or a dict with those keys")
+    p.add_argument("-o", "--output", help="write the finder plot to this .png/.svg/.pdf file")
+    p.add_argument("--json", metavar="FILE", help="write the result (curve, suggestions) as JSON")
+    p.add_argument("--start", type=float, default=1e-7, help="first rate (default 1e-7)")
+    p.add_argument("--end", type=float, default=10.0, help="last rate (default 10)")
+    p.add_argument("--num-steps", type=int, default=100, help="steps of the sweep (default 100)")
+    p.add_argument("--target", dest="target_schedule", choices=("one_cycle", "constant"),
+                   default="one_cycle", help="what the suggestion is for (default one_cycle)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_find, takes_spec=False)
 
     p = sub.add_parser("demo", help=_COMMANDS["demo"], description=_COMMANDS["demo"])
     p.add_argument("--out", default="lrkit-demo", help="directory for the figures and summary "
