@@ -93,6 +93,18 @@ class ParamGroups(list):
         """A fixed-width table: parameter, [layer id,] group, lr scale, weight-decay scale."""
         return _rules.format_table(self.assignment.rows, self.frozen)
 
+    def __repr__(self) -> str:
+        """A short summary, never the tensors: the number of groups and parameters, and the first
+        six groups' names with their multipliers; :meth:`table` lists every parameter."""
+        def one(g: dict) -> str:
+            return (f"{g.get('name', '?')} ({len(g['params'])}, lr x{g.get('lr_scale', 1.0):.3g}, "
+                    f"wd x{g.get('weight_decay_scale', 1.0):.3g})")
+
+        shown = [one(g) for g in self[:6]] + ([f"... {len(self) - 6} more"] if len(self) > 6 else [])
+        tensors = sum(len(g["params"]) for g in self)
+        frozen = f", {len(self.frozen)} frozen" if self.frozen else ""
+        return f"ParamGroups({len(self)} groups, {tensors} tensors{frozen}: {', '.join(shown)})"
+
 
 def _groups(assignment: Assignment, *, lr: float | None, weight_decay: float | None, owner: str
             ) -> ParamGroups:
