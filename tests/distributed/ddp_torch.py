@@ -78,7 +78,14 @@ def scenario_plateau(out) -> None:
             seen.append(value)
             sched.step(value)
             rates.append(opt.param_groups[0]["lr"])
-        payload[op] = {"rates": rates, "seen": seen}
+        # the scheduler reduces by itself (metric_reduce=op): each rank passes its own metric
+        opt2 = torch.optim.SGD(mlp(0).parameters(), lr=0.1)
+        auto = Scheduler(opt2, OnPlateau(lrkit.Constant(0.1), factor=0.5, patience=1), metric_reduce=op)
+        auto_rates = []
+        for m in local:
+            auto.step(m)
+            auto_rates.append(opt2.param_groups[0]["lr"])
+        payload[op] = {"rates": rates, "seen": seen, "auto_rates": auto_rates}
     # a metric that is not a number on one rank: every rank raises, none waits
     try:
         reduce_metric(None if r == 1 else 0.5)

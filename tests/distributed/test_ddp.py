@@ -42,6 +42,7 @@ def test_plateau_decides_on_the_metric_reduced_across_ranks(run):
         assert r0[op]["seen"] == pytest.approx(metric, rel=1e-6)
         ctrl = Plateau(0.1, factor=0.5, patience=1)
         assert r0[op]["rates"] == pytest.approx([ctrl.step(m) for m in r0[op]["seen"]], rel=1e-12)
+        assert r0[op]["auto_rates"] == r0[op]["rates"]  # Scheduler(metric_reduce=op) does it itself
     # the ranks' own metrics would disagree: rank 0 improves, rank 1 does not
     assert r0["mean"]["rates"][-1] < 0.1 and r0["min"]["rates"] == [0.1] * 8
 

@@ -123,6 +123,11 @@ class Scheduler(LRScheduler):
             sched.step()`` can be captured by ``torch.compile`` / CUDA graphs without a host
             sync or a recompile. Every scheduled value must then be a tensor.
         step: the step to start at (e.g. ``step=sched_old.last_epoch`` to continue).
+        metric_reduce: under ``torch.distributed``, how a metric given to :meth:`step` /
+            :meth:`observe` is reduced across ranks before a plateau part sees it (``"mean"``,
+            ``"sum"``, ``"max"``, ``"min"``), so every rank takes the same decision; ``None``
+            uses each rank's own value. Every rank must then pass its metric at the same step
+            (it is a collective). Without a process group nothing is reduced.
 
     Raises:
         TypeError / ValueError: on a bad plan, a key the groups lack (listing the keys they
@@ -133,10 +138,15 @@ class Scheduler(LRScheduler):
     def __init__(self, optimizer: Optimizer, plan: Any, *, groups: Mapping[str, Any] | None = None,
                  decoupled_weight_decay: float | Schedule | None = None,
                  cycle_momentum: bool = True, skip_unstepped: bool = False,
-                 metric_required: bool = False, device_side: bool = False, step: int = 0) -> None:
+                 metric_required: bool = False, device_side: bool = False, step: int = 0,
+                 metric_reduce: str | None = "mean") -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"{OWNER}: optimizer must be a torch.optim.Optimizer, got "
                             f"{type(optimizer).__name__}")
+        if metric_reduce is not None:
+            from lrkit.torch.distributed import REDUCTIONS
+
+            _check.choice("metric_reduce", metric_reduce, REDUCTIONS, OWNER)
         if not optimizer.param_groups:
             raise ValueError(f"{OWNER}: optimizer must have at least one param group, got none")
         for name, flag in (("cycle_momentum", cycle_momentum), ("skip_unstepped", skip_unstepped),
@@ -181,6 +191,7 @@ class Scheduler(LRScheduler):
         self._skip_unstepped = skip_unstepped
         self._metric_required = metric_required
         self._device = device_side
+        self._metric_reduce = metric_reduce
         self._step = step
         self._plain = not (device_side or skip_unstepped or metric_required)
         self._opt_stepped = False
@@ -477,7 +488,7 @@ class Scheduler(LRScheduler):
         if not self._plateaus:
             raise ValueError(f"{OWNER}: step() got a metric ({metric!r}) but the plan has no "
                              f"plateau part (lrkit.plateau.OnPlateau) to use it")
-        value = metric_value(metric, OWNER)
+        value = self._reduced(metric)
         saved = [p.state_dict() for p in self._plateaus]
         try:
             for p in self._plateaus:
@@ -487,6 +498,15 @@ class Scheduler(LRScheduler):
             for p, s in zip(self._plateaus, saved):
                 p.load_state_dict(s)
             raise
+
+    def _reduced(self, metric: Any) -> float:
+        """The metric as a float, reduced across ranks first under ``torch.distributed`` (before
+        any check, so a bad metric on one rank raises on every rank instead of hanging them)."""
+        from lrkit.torch.distributed import is_distributed, reduce_metric
+
+        if self._metric_reduce is not None and is_distributed():
+            return reduce_metric(metric, self._metric_reduce, owner=OWNER)
+        return metric_value(metric, OWNER)
 
     def observe(self, metric: Any) -> None:
         """Feed ``metric`` to the plateau parts without advancing the step (e.g. a validation
