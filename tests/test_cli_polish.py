@@ -113,3 +113,44 @@ def test_find_runs_the_range_test_on_a_users_model(tmp_path, capsys):
     assert ("suggested one-cycle peak" in out) == (code == 0) and "valley" in out
     assert main(["find", f"{tmp_path / 'train_lrkit_find.py'}:nothing"]) == 2
     assert main(["find", "no_such_module_xyz:make"]) == 2
+
+
+def test_plot_legend_outside_with_a_key_and_a_wrapped_title():
+    pytest.importorskip("matplotlib")
+    import lrkit
+    from lrkit.plot import plot
+
+    title = "tf1.exponential_decay learning_rate=0.5 decay_steps=10 decay_rate=0.9 staircase=true"
+    fig = plot([lrkit.Cosine(0.1, 800), lrkit.OneCycle(0.1, 900, three_phase=True)], 1000,
+               labels=["cosine", "one-cycle"], title=title)
+    ax = fig.axes[0]
+    assert ax.get_title().replace("\n", " ") == title            # wrapped, not cut
+    legend = ax.get_legend()
+    texts = [t.get_text() for t in legend.get_texts()]
+    assert texts == ["cosine", "one-cycle", "phase boundary", "designed end"]
+    fig.canvas.draw() if hasattr(fig.canvas, "draw") else None
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    renderer = canvas.get_renderer()
+    assert legend.get_window_extent(renderer).x0 >= ax.get_window_extent(renderer).x1   # outside
+    # one schedule without phases: no legend at all
+    assert plot(lrkit.Constant(0.1), 100).axes[0].get_legend() is None
+
+
+def test_cli_plot_title_is_never_cut(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    import lrkit.plot
+
+    seen = {}
+    real = lrkit.plot.plot
+
+    def spy(*a, **k):
+        seen["title"] = k.get("title")
+        return real(*a, **k)
+
+    monkeypatch.setattr(lrkit.plot, "plot", spy)
+    assert main(["plot", "tf1.exponential_decay", "learning_rate=0.5", "decay_steps=10", "decay_rate=0.9",
+                 "staircase=true", "--steps", "200", "-o", str(tmp_path / "p.png")]) == 0
+    assert seen["title"].endswith("staircase=true")

@@ -319,8 +319,7 @@ def _draw(args: argparse.Namespace, loaded: list[Loaded], labels: list[str] | No
 
 def cmd_plot(args: argparse.Namespace) -> int:
     item = load_spec(args.spec, args.budget)
-    title = item.label if len(item.label) <= 72 else item.label[:69].rstrip() + "..."
-    return _draw(args, [item], None, args.title or title)
+    return _draw(args, [item], None, args.title or item.label)   # a long title is wrapped, never cut
 
 
 def _with_defaults(cfg: dict[str, Any]) -> dict[str, Any]:

@@ -90,8 +90,10 @@ def plot(schedules: Schedule | Sequence[Schedule], steps: int | None = None, *,
     """Draw one or several schedules over ``steps`` optimizer steps.
 
     Phase boundaries (``s.phase_boundaries()``) are dotted vertical lines and the designed end
-    (``s.horizon``) a dashed one. With ``steps_per_epoch`` a second x axis shows epochs. With
-    ``log`` the y axis is logarithmic (zero values are left out of the log axis).
+    (``s.horizon``) a dashed one; the legend, outside the axes so that it never covers a curve,
+    names the schedules and these two line styles. A long title is wrapped, never cut. With
+    ``steps_per_epoch`` a second x axis shows epochs. With ``log`` the y axis is logarithmic
+    (zero values are left out of the log axis).
     Returns the matplotlib ``Figure`` (drawn into ``ax`` when one is given).
     """
     items = _as_list(schedules)
@@ -99,6 +101,7 @@ def plot(schedules: Schedule | Sequence[Schedule], steps: int | None = None, *,
     n = _num_steps(steps, items)
     import matplotlib
 
+    own_figure = ax is None
     if ax is None:
         from matplotlib.figure import Figure as _Figure
 
@@ -109,6 +112,7 @@ def plot(schedules: Schedule | Sequence[Schedule], steps: int | None = None, *,
     all_marks = sorted({float(b) for s in items for b in s.phase_boundaries() if 0 < b < n})
     t = sample_steps(n, all_marks)
     colors = matplotlib.rcParams["axes.prop_cycle"].by_key().get("color", ["C0"])
+    styles_used: set[str] = set()
     for i, s in enumerate(items):
         y = _values(s, t)
         if log:
@@ -120,9 +124,11 @@ def plot(schedules: Schedule | Sequence[Schedule], steps: int | None = None, *,
             for b in s.phase_boundaries():
                 if 0 < b < n:
                     ax.axvline(b, color=color, linestyle=":", linewidth=0.9, alpha=0.7)
+                    styles_used.add(":")
             h = s.horizon
             if h is not None and 0 < h < n:
                 ax.axvline(h, color=color, linestyle="--", linewidth=0.9, alpha=0.8)
+                styles_used.add("--")
     if log:
         ax.set_yscale("log")
     else:
@@ -136,9 +142,23 @@ def plot(schedules: Schedule | Sequence[Schedule], steps: int | None = None, *,
         sec = ax.secondary_xaxis("top", functions=(lambda x: x / spe, lambda e: e * spe))
         sec.set_xlabel("epoch")
     if title:
-        ax.set_title(title)
-    if names or len(items) > 1:
-        ax.legend(loc="best", fontsize="small")
+        import textwrap
+
+        ax.set_title(textwrap.fill(title, 70), fontsize="medium")
+    handles, texts = ax.get_legend_handles_labels()
+    from matplotlib.lines import Line2D
+
+    for style, meaning in ((":", "phase boundary"), ("--", "designed end")):
+        if style in styles_used:
+            handles.append(Line2D([], [], color="0.4", linestyle=style, linewidth=0.9))
+            texts.append(meaning)
+    if handles:  # outside the axes, right of them: it never hides a curve
+        import textwrap
+
+        ax.legend(handles, [textwrap.fill(x, 34) for x in texts], loc="upper left",
+                  bbox_to_anchor=(1.01, 1.0), fontsize="small", frameon=False, borderaxespad=0.0)
+        if own_figure:
+            fig.set_size_inches(9.5, 4.2)   # room for the legend: the axes keep their width
     return fig
 
 
