@@ -252,7 +252,7 @@ def test_lrkit_rule_is_the_edge_over_the_target_divisor():
     r = find_lr(curve_fn(values), spike=100.0, diverge=100.0)
     edge = math.sqrt(_rate_at(73) * _rate_at(79))
     w = window(r.lrs, r.losses, r.smoothed, r.usable)
-    assert EDGE_DIVISOR == {"one_cycle": 2.0, "constant": 20.0}
+    assert EDGE_DIVISOR == {"one_cycle": 5.0, "constant": 20.0}
     cap = w.lrs[w.centred_argmin - 1]
     assert edge / 20 < cap < edge / 2  # the constant rate is the edge / 20; the peak is capped
     for target, d in EDGE_DIVISOR.items():

@@ -148,7 +148,7 @@ def valley(w: Window, target: str) -> float:
 
 # lrkit's own rule: the breakdown edge, found without lag, divided by a target-dependent factor.
 EDGE_RISES = (1.2, 1.5)
-EDGE_DIVISOR = {"one_cycle": 2.0, "constant": 20.0}  # one_cycle: chosen on the broad suite's dev half
+EDGE_DIVISOR = {"one_cycle": 5.0, "constant": 20.0}  # one_cycle: see docs/finder.md (issue 15)
 
 
 def rise_point(lrs: np.ndarray, losses: np.ndarray, factor: float) -> float:
@@ -179,7 +179,7 @@ def edge(w: Window, target: str, settled: Settled | None = None) -> float:
     breaks down. The edge is their geometric mean:
 
     .. math:: \eta_e = \sqrt{\eta_{1.2}\,\eta_{1.5}}, \qquad
-              \eta_{\text{one\_cycle}} = \min\!\left(\frac{\eta_e}{2},\ \eta_{i^*-1}\right)
+              \eta_{\text{one\_cycle}} = \min\!\left(\frac{\eta_e}{5},\ \eta_{i^*-1}\right)
 
     (the peak of a schedule that warms up to it and anneals away); :math:`i^*` is the minimum of
     the centred average (:attr:`Window.centred_argmin`), so the rule never suggests at or past
@@ -194,7 +194,7 @@ def edge(w: Window, target: str, settled: Settled | None = None) -> float:
     No suggestion (:class:`NoSuggestion`, with the reason) when the rate would be at or below
     the first rate of the test (start the test lower), or when the loss never broke down before
     the last rate tested (the edge is then only a lower bound: run the test to a higher end).
-    The one-cycle divisor (2) was chosen on the development half of the broad benchmark (issue
+    The one-cycle divisor (5) was chosen with the broad benchmark's development half (issue
     15); the constant-rate constants on the six issue-5 tasks. ``docs/finder.md`` has the
     held-out figures.
     """
