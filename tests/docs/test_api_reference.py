@@ -92,7 +92,7 @@ print("API-JSON " + json.dumps({"public": public, "documented": documented}))
 def api():
     text = (DOCS / "api.md").read_text(encoding="utf-8")
     paths = entries(text) + catalogue_links(text)
-    env = dict(os.environ, KERAS_BACKEND="torch", PYTHONPATH=str(ROOT / "src"), OMP_NUM_THREADS="1")
+    env = dict(os.environ, KERAS_BACKEND="jax", PYTHONPATH=str(ROOT / "src"), OMP_NUM_THREADS="1")
     proc = subprocess.run([sys.executable, "-c", INTROSPECT, json.dumps([MODULES, paths])],
                           capture_output=True, text=True, env=env, timeout=600, cwd=ROOT)
     line = [ln for ln in proc.stdout.splitlines() if ln.startswith("API-JSON ")]
