@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from lrkit import _check
+from lrkit.finder._progress import Progress
 from lrkit.finder.probe import STEPS as PROBE_STEPS
 from lrkit.finder.probe import candidates, default_probe_fn, run_probes
 from lrkit.finder.result import FinderResult, combine
@@ -129,20 +130,34 @@ def find_lr(step_fn: Callable[[float], Any], *, start: float = 1e-7, end: float 
                         f"the model between runs, got {reset!r}")
     planned = rates(opts["start"], opts["end"], opts["num_steps"], opts["mode"])
     results = []
-    for k in range(opts["repeats"]):
-        if k and reset is not None:
-            reset()
-        sweep = run_sweep(step_fn, planned, beta=opts["smoothing"], diverge=opts["diverge"],
-                          spike=opts["spike"], progress=progress)
-        run = FinderResult(sweep.lrs, sweep.losses, sweep.smoothed, sweep.usable,
-                           sweep.stop_reason, opts["rule"], opts["target"])
-        if settle_on:
-            run = _settle(run, step_fn, reset)  # type: ignore[arg-type]
-        results.append(run)
-    result = results[0] if len(results) == 1 else combine(results)
-    if opts["rule"] == "probe":
-        result = _probe(result, probe_fn or default_probe_fn(step_fn, reset),  # type: ignore[arg-type]
-                        opts["target"], opts["probe_steps"])
+    # one bar for every phase (range test, settled sweep, probes), left as a one-line summary
+    bar = Progress(len(planned) * opts["repeats"], progress)
+    counted = bar.steps(step_fn)
+    try:
+        for k in range(opts["repeats"]):
+            if k and reset is not None:
+                reset()
+            bar.phase("lr range test" + (f" {k + 1}/{opts['repeats']}" if opts["repeats"] > 1 else ""))
+            sweep = run_sweep(counted, planned, beta=opts["smoothing"], diverge=opts["diverge"],
+                              spike=opts["spike"], progress=False)
+            run = FinderResult(sweep.lrs, sweep.losses, sweep.smoothed, sweep.usable,
+                               sweep.stop_reason, opts["rule"], opts["target"])
+            if settle_on:
+                from lrkit.finder.settle import SETTLE_STEPS, SWEEP_STEPS
+
+                bar.phase("lr range test: settled sweep", SETTLE_STEPS + SWEEP_STEPS)
+                run = _settle(run, counted, reset)  # type: ignore[arg-type]
+            results.append(run)
+        result = results[0] if len(results) == 1 else combine(results)
+        if opts["rule"] == "probe":
+            probe = probe_fn or default_probe_fn(step_fn, reset)  # type: ignore[arg-type]
+            result = _probe(result, bar.probes(probe), opts["target"], opts["probe_steps"])
+    except BaseException:
+        bar.close()
+        raise
+    sug = result.suggestion
+    bar.close(f"lr range test: {'suggestion ' + format(sug, '.3g') if sug is not None else 'no suggestion'}"
+              f" ({result.rule}, {result.target}; stop: {result.stop_reason})")
     return result
 
 
