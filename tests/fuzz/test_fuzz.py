@@ -116,3 +116,6 @@ def test_regressions_named_in_issue_11():
     # Linear(0, .1, 10)(-1) was -0.01; InverseTime(.1, 1, 1)(-1) divided by zero
     assert lrkit.Linear(0.0, 0.1, 10)(-1) == 0.0
     assert lrkit.InverseTime(0.1, 1.0, 1.0)(-1) == 0.1
+    # a rate of 0 with a growing factor: 0 * inf was NaN far out (found by the fuzz test)
+    assert lrkit.StepDecay(0.0, 2.0, 10)(16_777_217) == 0.0
+    assert lrkit.from_config({"type": "torch.ExponentialLR", "lr": 0.0, "gamma": 2.0})(10**6) == 0.0

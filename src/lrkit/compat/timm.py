@@ -45,7 +45,7 @@ from lrkit.compat._rate import RelativeMixin, is_optimizer, rate_kwargs, resolve
 from lrkit.compat._timm_noise import timm_noise
 from lrkit.compat._torch_callable import elementwise
 from lrkit.schedule import Schedule, duration_field
-from lrkit.schedules._base import owner, set_field
+from lrkit.schedules._base import owner, set_field, times
 from lrkit.schedules.cosine import cycle_index
 
 __all__ = ["CosineLRScheduler", "TanhLRScheduler", "StepLRScheduler", "MultiStepLRScheduler",
@@ -394,7 +394,7 @@ class StepLRScheduler(_Timm, name="timm.step"):
         set_field(self, "decay_rate", _check.non_negative("decay_rate", self.decay_rate, o))
 
     def _curve(self, t: Any, ops: Any) -> Any:
-        return self.lr * ops.power(self.decay_rate, ops.floor(t / self.decay_t))
+        return times(self.lr, ops.power(self.decay_rate, ops.floor(t / self.decay_t)), ops)
 
 
 @takes_optimizer()
@@ -437,7 +437,7 @@ class MultiStepLRScheduler(_Timm, name="timm.multistep"):
         count = ops.full_like(t, 0.0)
         for d in self.decay_t:
             count = count + ops.where(t + 1 >= d, 1.0, 0.0)
-        return self.lr * ops.power(self.decay_rate, count)
+        return times(self.lr, ops.power(self.decay_rate, count), ops)
 
     def to_config(self) -> dict[str, Any]:
         cfg = super().to_config()

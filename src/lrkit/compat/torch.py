@@ -33,7 +33,7 @@ from lrkit import _check
 from lrkit.compat._rate import RelativeMixin, resolve_lr, takes_optimizer
 from lrkit.compat._torch_callable import RunningProduct, elementwise, require_callable
 from lrkit.schedule import Schedule, duration_field
-from lrkit.schedules._base import owner, set_field
+from lrkit.schedules._base import owner, set_field, times
 from lrkit.schedules.cosine import cycle_index
 from lrkit.schedules.cyclic import MomentumOf, one_cycle_curve, one_cycle_ends, swing, triangle
 
@@ -75,7 +75,7 @@ class _TorchSchedule(Schedule):
         raise NotImplementedError
 
     def _eval(self, t: Any, ops: Any) -> Any:
-        return self.lr * self._multiplier(t, ops)  # type: ignore[attr-defined]
+        return times(self.lr, self._multiplier(t, ops), ops)  # type: ignore[attr-defined]
 
 
 # -- step-wise ----------------------------------------------------------------------------

@@ -12,3 +12,11 @@ def set_field(obj: Any, name: str, value: Any) -> None:
 
 def owner(obj: Any) -> str:
     return type(obj).__name__
+
+
+def times(start: float, factor: Any, ops: Any) -> Any:
+    """``start * factor``, exactly 0 when ``start`` is 0: a growing factor (a rate or gamma
+    above 1) overflows to ``inf`` far out, and ``0 * inf`` would be NaN."""
+    if start == 0.0:
+        return ops.full_like(factor, 0.0) if not isinstance(factor, float) else 0.0
+    return start * factor

@@ -10,7 +10,7 @@ from typing import Any
 from lrkit import _check
 from lrkit._registry import register
 from lrkit.schedule import Schedule, duration_field
-from lrkit.schedules._base import owner, set_field
+from lrkit.schedules._base import owner, set_field, times
 
 __all__ = [
     "Exponential",
@@ -62,7 +62,7 @@ class Exponential(Schedule, name="exponential"):
 
     def _eval(self, t: Any, ops: Any) -> Any:
         p = _progress(t, ops, self.decay_steps, self.staircase, self.delay)
-        value = self.start * ops.power(self.rate, p)
+        value = times(self.start, ops.power(self.rate, p), ops)
         if self.end is not None:
             value = ops.maximum(value, self.end) if self.rate < 1 else ops.minimum(value, self.end)
         return value
@@ -150,7 +150,7 @@ class StepDecay(Schedule, name="step"):
         set_field(self, "step_size", _check.positive("step_size", self.step_size, o))
 
     def _eval(self, t: Any, ops: Any) -> Any:
-        return self.start * ops.power(self.factor, ops.floor(t / self.step_size))
+        return times(self.start, ops.power(self.factor, ops.floor(t / self.step_size)), ops)
 
 
 @dataclass(frozen=True)
@@ -198,7 +198,7 @@ class GeometricStep(Schedule, name="geometric_step"):
     def _eval(self, t: Any, ops: Any) -> Any:
         last = math.ceil(math.log2(self.total)) - 1
         phase = ops.minimum(ops.floor(t / self.phase_length), float(last))
-        return self.start * ops.power(self.factor, phase)
+        return times(self.start, ops.power(self.factor, phase), ops)
 
 
 @dataclass(frozen=True)

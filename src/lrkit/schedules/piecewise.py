@@ -7,7 +7,7 @@ from typing import Any
 
 from lrkit import _check
 from lrkit.schedule import Schedule, duration_field
-from lrkit.schedules._base import owner, set_field
+from lrkit.schedules._base import owner, set_field, times
 
 __all__ = ["Piecewise", "MultiStep", "SWITCH_AFTER", "SWITCH_AT"]
 
@@ -94,4 +94,4 @@ class MultiStep(Schedule, name="multistep"):
         count = ops.full_like(t, 0.0)
         for m in self.milestones:
             count = count + ops.where(_crossed(t, m, self.switch, ops), 1.0, 0.0)
-        return self.start * ops.power(self.factor, count)
+        return times(self.start, ops.power(self.factor, count), ops)
