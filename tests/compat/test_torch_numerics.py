@@ -37,10 +37,10 @@ def test_cosine_annealing_huge_t_max_on_torch_and_jax():
     t = torch.tensor([0.0, 5e8, 1e9, 1.5e9, 2e9], dtype=torch.float64)
     np.testing.assert_allclose(s(t).numpy(), [0.1, 0.05, 0.0, 0.05, 0.1], rtol=1e-9, atol=1e-15)
     jax = pytest.importorskip("jax")
-    jax.config.update("jax_enable_x64", True)
     import jax.numpy as jnp
 
-    out = jax.jit(s)(jnp.asarray([0.0, 5e8, 1.5e9, 2e9]))
+    with jax.enable_x64(True):  # scoped: a global switch would leak into every later JAX test
+        out = jax.jit(s)(jnp.asarray([0.0, 5e8, 1.5e9, 2e9]))
     np.testing.assert_allclose(np.asarray(out), [0.1, 0.05, 0.05, 0.1], rtol=1e-9)
 
 

@@ -24,8 +24,9 @@ def _digits():
 
 def _model():
     rng = np.random.default_rng(0)
-    params = {"w1": jnp.asarray(rng.normal(size=(64, 32)) * 0.1, jnp.float32), "b1": jnp.zeros(32),
-              "w2": jnp.asarray(rng.normal(size=(32, 10)) * 0.1, jnp.float32), "b2": jnp.zeros(10)}
+    f32 = jnp.float32  # explicit: under jax_enable_x64 the default would be float64
+    params = {"w1": jnp.asarray(rng.normal(size=(64, 32)) * 0.1, f32), "b1": jnp.zeros(32, f32),
+              "w2": jnp.asarray(rng.normal(size=(32, 10)) * 0.1, f32), "b2": jnp.zeros(10, f32)}
 
     def loss_fn(p, x, y):
         h = jax.nn.relu(x @ p["w1"] + p["b1"])

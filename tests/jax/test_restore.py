@@ -21,9 +21,10 @@ def _pretrained():
 
 
 def _target():
-    return {"params": {"body": {"kernel": jnp.zeros((4, 4)), "bias": jnp.zeros((4,), jnp.bfloat16)},
-                       "head": {"kernel": jnp.zeros((4, 3)), "bias": jnp.zeros((3,))},
-                       "new": {"w": jnp.zeros(2)}}}
+    f32 = jnp.float32  # explicit: under jax_enable_x64 the default would be float64
+    return {"params": {"body": {"kernel": jnp.zeros((4, 4), f32), "bias": jnp.zeros((4,), jnp.bfloat16)},
+                       "head": {"kernel": jnp.zeros((4, 3), f32), "bias": jnp.zeros((3,), f32)},
+                       "new": {"w": jnp.zeros(2, f32)}}}
 
 
 def _flat(tree):
@@ -69,7 +70,8 @@ def test_exclude_strict_and_orbax(tmp_path):
     assert report.unexpected == [] and report.mismatched == {}
     with pytest.raises(ValueError, match=r"load_partial \(strict\): the checkpoint does not fit params"):
         load_partial(params, src, strict=True)
-    ok_params = {"params": {"body": {"kernel": jnp.zeros((4, 4)), "bias": jnp.zeros((4,))}}}
+    ok_params = {"params": {"body": {"kernel": jnp.zeros((4, 4), jnp.float32),
+                                    "bias": jnp.zeros((4,), jnp.float32)}}}
     new, report = load_partial(ok_params, src, exclude="params/head", strict=False)
     assert report.restored == ["params/body/bias", "params/body/kernel"]
 

@@ -72,6 +72,25 @@ def _copy(tree: Any) -> Any:
                                   tree)
 
 
+def _rate_dtype(opt_state: Any) -> Any:
+    """The dtype of the rate ``optax.inject_hyperparams`` keeps in ``opt_state`` (float32 if none).
+
+    Passing the rate in that dtype keeps the state's dtypes fixed from step to step, so the step
+    is traced once, also under ``jax_enable_x64``.
+    """
+    todo = [opt_state]
+    while todo:
+        node = todo.pop()
+        hp = getattr(node, "hyperparams", None)
+        if isinstance(hp, dict) and "learning_rate" in hp and hasattr(hp["learning_rate"], "dtype"):
+            return hp["learning_rate"].dtype
+        if isinstance(node, (tuple, list)):
+            todo.extend(node)
+        elif isinstance(node, dict):
+            todo.extend(node.values())
+    return jnp.float32
+
+
 def find_lr(train_step: Callable[[Any, Any, Any, Any], tuple[Any, Any, Any]], params: Any,
             opt_state: Any, batches: Iterable[Any], *, start: float = 1e-7, end: float = 10.0,
             num_steps: int = 100, mode: str = "exponential", smoothing: float = 0.98,
@@ -110,10 +129,11 @@ def find_lr(train_step: Callable[[Any, Any, Any, Any], tuple[Any, Any, Any]], pa
     init = (_copy(params), _copy(opt_state))
     live = [_copy(init)]
     feed = [_Cycle(batches)]
+    rate_dtype = _rate_dtype(opt_state)
 
     def step(lr: float) -> float:
         p, s = live[0]
-        out = compiled(p, s, next(feed[0]), jnp.asarray(lr, jnp.float32))
+        out = compiled(p, s, next(feed[0]), jnp.asarray(lr, rate_dtype))
         if not isinstance(out, tuple) or len(out) != 3:
             raise TypeError(f"{OWNER}: train_step must return (params, opt_state, loss), got "
                             f"{type(out).__name__}")
