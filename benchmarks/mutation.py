@@ -73,7 +73,7 @@ TARGETS: dict[str, Target] = {
         ("src/lrkit/finder/_smooth.py", "src/lrkit/finder/sweep.py", "src/lrkit/finder/core.py",
          "src/lrkit/finder/result.py", "src/lrkit/finder/settle.py", "src/lrkit/finder/probe.py"),
         ("tests/finder/",)),
-    "plateau": Target(("src/lrkit/plateau.py",), ("tests/test_plateau.py",)),
+    "plateau": Target(("src/lrkit/plateau.py",), ("tests/test_plateau.py", "tests/test_plateau_mutants.py")),
     "torch.scheduler": Target(
         ("src/lrkit/torch/scheduler.py",),
         ("tests/torch/test_scheduler.py", "tests/torch/test_scheduler_resume.py")),
@@ -164,17 +164,32 @@ def score(statuses: dict[str, str]) -> tuple[int, int, float]:
     return killed, len(checked), (killed / len(checked) if checked else 1.0)
 
 
-def diff_of(workdir: Path, mutant: str) -> tuple[str, str, str]:
-    """(function, original line, mutated line) of a mutant, from ``mutmut show``."""
+_DIFFS = """
+import json, sys
+from mutmut.mutation.diff_apply import get_diff_for_mutant
+path, names = sys.argv[1], json.loads(sys.stdin.read())
+print(json.dumps({n: get_diff_for_mutant(n, path=path) for n in names}))
+"""
+
+
+def diffs_of(workdir: Path, path: str, mutants: list[str]) -> dict[str, tuple[str, str, str]]:
+    """{mutant: (function, original line, mutated line)} for mutants of the file ``path``, read
+    with mutmut's own diff in one process (``mutmut show`` per mutant costs seconds each)."""
+    if not mutants:
+        return {}
     env = dict(os.environ, PYTHONDONTWRITEBYTECODE="1")
-    out = subprocess.run([sys.executable, "-m", "mutmut", "show", mutant], cwd=workdir, env=env,
-                         capture_output=True, text=True).stdout
-    minus = [ln[1:].strip() for ln in out.splitlines() if ln.startswith("-") and not ln.startswith("---")]
-    plus = [ln[1:].strip() for ln in out.splitlines() if ln.startswith("+") and not ln.startswith("+++")]
-    function = mutant.split("__mutmut")[0].rsplit(".", 1)[-1].removeprefix("x_")
-    if "ǁ" in function:  # a method: xǁClassǁmethod
-        function = ".".join(function.split("ǁ")[1:])
-    return function, " / ".join(minus), " / ".join(plus)
+    out = subprocess.run([sys.executable, "-c", _DIFFS, path], cwd=workdir, env=env,
+                         input=json.dumps(mutants), capture_output=True, text=True, check=True).stdout
+    result = {}
+    for mutant, diff in json.loads(out).items():
+        lines = diff.splitlines()
+        minus = [ln[1:].strip() for ln in lines if ln.startswith("-") and not ln.startswith("---")]
+        plus = [ln[1:].strip() for ln in lines if ln.startswith("+") and not ln.startswith("+++")]
+        function = mutant.split("__mutmut")[0].rsplit(".", 1)[-1].removeprefix("x_")
+        if "ǁ" in function:  # a method: xǁClassǁmethod
+            function = ".".join(function.split("ǁ")[1:])
+        result[mutant] = (function, " / ".join(minus), " / ".join(plus))
+    return result
 
 
 def run_target(name: str, target: Target, base: Path, max_children: int, show: bool,
@@ -191,11 +206,12 @@ def run_target(name: str, target: Target, base: Path, max_children: int, show: b
     for path, statuses in files.items():
         killed, checked, sc = score(statuses)
         report["files"][path] = {"killed": killed, "checked": checked, "score": round(sc, 4)}
-        for mutant, status in statuses.items():
-            if status not in ("killed", "timeout", "caught by type check", "not checked"):
-                diff = diff_of(workdir, mutant)
-                report["survivors"].append({"mutant": mutant, "status": status, "diff": diff,
-                                            "equivalent": EQUIVALENT.get(diff)})
+        alive = {m: s for m, s in statuses.items()
+                 if s not in ("killed", "timeout", "caught by type check", "not checked")}
+        diffs = diffs_of(workdir, path, list(alive))
+        for mutant, status in alive.items():
+            report["survivors"].append({"mutant": mutant, "status": status, "diff": diffs[mutant],
+                                        "equivalent": EQUIVALENT.get(diffs[mutant])})
     for path, f in report["files"].items():
         module = path.removeprefix("src/").removesuffix(".py").replace("/", ".")
         f["equivalent"] = sum(1 for s in report["survivors"] if s["equivalent"] is not None
