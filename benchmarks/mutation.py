@@ -19,6 +19,7 @@ Usage::
     python benchmarks/mutation.py --all                  # every target (the weekly run; ~1 h)
     python benchmarks/mutation.py --list                 # the targets and their tests
     python benchmarks/mutation.py finder.rules --survivors   # also print each survivor's diff
+    python benchmarks/mutation.py plateau --workdir W --report-only   # re-read an earlier run in W
 
 See docs/testing.md for the scores and the equivalent mutants.
 """
@@ -68,7 +69,8 @@ TARGETS: dict[str, Target] = {
         fast_functions=("lrkit.schedules.*_eval__mutmut_*",)),
     "compose": Target(
         ("src/lrkit/compose.py",),
-        ("tests/test_schedules.py", "tests/test_properties.py", "tests/test_every_name.py")),
+        ("tests/test_schedules.py", "tests/test_properties.py", "tests/test_every_name.py",
+         "tests/test_compose_mutants.py")),
     "finder": Target(
         ("src/lrkit/finder/_smooth.py", "src/lrkit/finder/sweep.py", "src/lrkit/finder/core.py",
          "src/lrkit/finder/result.py", "src/lrkit/finder/settle.py", "src/lrkit/finder/probe.py"),
@@ -112,17 +114,23 @@ STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests"
           37: "caught by type check"}
 
 
-def prepare(workdir: Path, target: Target) -> None:
-    """A fresh copy of the tree with a [tool.mutmut] section for ``target`` (test paths that do
-    not exist in the tree are left out)."""
+def prepare(workdir: Path, target: Target, rev: str | None = None) -> None:
+    """A fresh copy of the tree (or of commit ``rev``: others' uncommitted edits left out) with a
+    [tool.mutmut] section for ``target`` (test paths that do not exist in the tree are left
+    out)."""
     if workdir.exists():
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
-    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "*.egg-info")
-    for name in ("src", "tests"):
-        shutil.copytree(ROOT / name, workdir / name, ignore=ignore)
-    toml = (ROOT / "pyproject.toml").read_text()
-    tests = [t for t in target.tests if (ROOT / t.split("::")[0]).exists()]
+    if rev is None:
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "*.egg-info")
+        for name in ("src", "tests"):
+            shutil.copytree(ROOT / name, workdir / name, ignore=ignore)
+    else:
+        archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "src", "tests", "pyproject.toml"],
+                                 capture_output=True, check=True).stdout
+        subprocess.run(["tar", "-x", "-C", str(workdir)], input=archive, check=True)
+    toml = (workdir / "pyproject.toml").read_text() if rev else (ROOT / "pyproject.toml").read_text()
+    tests = [t for t in target.tests if (workdir / t.split("::")[0]).exists()]
     if not tests:
         raise SystemExit(f"mutation: none of the tests {target.tests} exists")
 
@@ -193,13 +201,16 @@ def diffs_of(workdir: Path, path: str, mutants: list[str]) -> dict[str, tuple[st
 
 
 def run_target(name: str, target: Target, base: Path, max_children: int, show: bool,
-               functions: tuple[str, ...] = ()) -> dict:
+               functions: tuple[str, ...] = (), run: bool = True, rev: str | None = None) -> dict:
     workdir = base / name
-    prepare(workdir, target)
-    log = base / f"{name}.log"
-    log.write_text("")
     t0 = time.perf_counter()
-    mutmut(workdir, "run", "--max-children", str(max_children), *functions, log=log)
+    if run:
+        prepare(workdir, target, rev)
+        log = base / f"{name}.log"
+        log.write_text("")
+        mutmut(workdir, "run", "--max-children", str(max_children), *functions, log=log)
+    elif not (workdir / "mutants").is_dir():
+        raise SystemExit(f"mutation: --report-only needs a finished run in {workdir}")
     elapsed = time.perf_counter() - t0
     files = collect(workdir)
     report = {"target": name, "seconds": round(elapsed, 1), "files": {}, "survivors": []}
@@ -239,6 +250,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tests", nargs="+", default=None,
                    help="replace the targets' test selection (e.g. to score the suite before new tests)")
     p.add_argument("--survivors", action="store_true", help="print the diff of every survivor")
+    p.add_argument("--rev", default=None,
+                   help="mutate and test this commit (git archive) instead of the working tree, "
+                        "e.g. HEAD: a shared tree's uncommitted edits stay out of the score")
+    p.add_argument("--report-only", action="store_true",
+                   help="report the results already in --workdir without running mutmut again "
+                        "(e.g. after adding entries to EQUIVALENT)")
     args = p.parse_args(argv)
     if args.list:
         for n, t in TARGETS.items():
@@ -250,6 +267,8 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [n for n in names if n not in TARGETS]
     if not names or unknown:
         p.error(f"targets must be among {', '.join(TARGETS)} (or --fast / --all), got {names}")
+    if args.report_only and args.workdir is None:
+        p.error("--report-only needs --workdir (the directory of an earlier run)")
     base = args.workdir or Path(tempfile.mkdtemp(prefix="lrkit-mutation-"))
     base.mkdir(parents=True, exist_ok=True)
     reports, failed = [], False
@@ -258,7 +277,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.tests is not None or args.fast:
             target = Target(target.mutate, tuple(args.tests) if args.tests else target.fast_tests)
         functions = TARGETS[n].fast_functions if args.fast else ()
-        r = run_target(n, target, base, args.max_children, args.survivors, functions)
+        r = run_target(n, target, base, args.max_children, args.survivors, functions,
+                       run=not args.report_only, rev=args.rev)
         reports.append(r)
         print(f"[{n}] {r['seconds']:.0f} s (log: {base / (n + '.log')})")
         if not r["files"]:
