@@ -299,8 +299,17 @@ class OnPlateau:
     def __call__(self, step: Any) -> Any:
         """The value at ``step`` given the reductions applied so far: a Python float for a
         number, the same kind of array for a NumPy array, a tensor or a JAX array."""
+        return self.value(step, self.controller.scale)
+
+    def value(self, step: Any, scale: Any) -> Any:
+        """The value at ``step`` for the multiplier ``scale`` (:math:`c` above).
+
+        ``scale`` is a number, or -- for an array ``step`` -- a scalar array of the same
+        framework and float type as the evaluated schedule (e.g. a variable read inside a
+        compiled step, as :mod:`lrkit.keras` does); ``self(step)`` is
+        ``self.value(step, self.scale)``."""
         c = self.controller
-        scale, stop = c.scale, self.stop
+        stop = self.stop
         ops = backend_for(step)
         if ops is PY:
             value = self._cut(self.schedule(step), scale)  # the schedule checks the step
@@ -312,10 +321,17 @@ class OnPlateau:
             return value
         t = ops.prepare(step)
         value = self.schedule(t)
-        if scale != 1.0:
-            value = ops.maximum(value * scale, c.min_lr)
+        if isinstance(scale, numbers.Real):
+            if scale != 1.0:
+                value = ops.maximum(value * scale, c.min_lr)
+        else:
+            value = ops.where(scale == 1.0, value, ops.maximum(value * scale, c.min_lr))
         if stop is not None:
-            tail = self._cut(self.schedule(stop), scale)
+            base = self.schedule(ops.full_like(t, stop))
+            if isinstance(scale, numbers.Real):
+                tail = self._cut(self.schedule(stop), scale)
+            else:
+                tail = ops.where(scale == 1.0, base, ops.maximum(base * scale, c.min_lr))
             if self.then is not None:
                 tail = tail * self.then(ops.maximum(t - stop, 0.0))
             value = ops.where(t < stop, value, tail)

@@ -10,9 +10,12 @@ and nothing else heavy.
   from the rules of :mod:`lrkit.rules`; ``groups.wrap(optimizer)`` gives the
   :class:`GroupedOptimizer` that applies them;
 * :func:`load_partial` -- restore a checkpoint except some prefixes, with a report;
-* :func:`freeze`, :func:`unfreeze` -- by the same name patterns, with Keras's semantics.
+* :func:`freeze`, :func:`unfreeze` -- by the same name patterns, with Keras's semantics;
+* :class:`PlateauCallback` -- feeds a metric to a schedule's plateau part inside ``fit``;
+* :class:`GradualUnfreeze` -- unfreezes blocks at given epochs or steps inside one ``fit``.
 """
 
+from lrkit.keras.callbacks import GradualUnfreeze, PlateauCallback
 from lrkit.keras.finder import find_lr
 from lrkit.keras.freezing import freeze, unfreeze
 from lrkit.keras.groups import Groups, layer_decay, param_groups
@@ -21,4 +24,4 @@ from lrkit.keras.restore import RestoreReport, load_partial
 from lrkit.keras.schedule import LearningRateSchedule
 
 __all__ = ["LearningRateSchedule", "find_lr", "Groups", "GroupedOptimizer", "param_groups", "layer_decay",
-           "load_partial", "RestoreReport", "freeze", "unfreeze"]
+           "load_partial", "RestoreReport", "freeze", "unfreeze", "PlateauCallback", "GradualUnfreeze"]
