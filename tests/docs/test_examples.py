@@ -68,3 +68,39 @@ def test_hf_trainer_uses_the_lrkit_schedule(one_thread):
     assert all(_close(r, s(n)) for n, r in enumerate(out["rates"]))
     assert max(out["rates"]) == pytest.approx(3e-3, rel=1e-3)   # the warmup reached the peak
     assert out["accuracy"] > 0.6
+
+
+def test_keras_plateau_example_decides_as_the_controller():
+    """examples/keras_plateau_digits.py (article 004) in its own process on the JAX backend: each
+    epoch's cut equals lrkit.plateau's on the same val_loss values, the next rate is the
+    schedule's, and the run halves the rate at least once."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    if importlib.util.find_spec("keras") is None or importlib.util.find_spec("jax") is None:
+        pytest.skip("keras or jax is not installed")
+    code = ("import json, runpy; m = runpy.run_path('examples/keras_plateau_digits.py', "
+            "run_name='example'); print(json.dumps(m['main'](epochs=7, verbose=False)))")
+    env = dict(os.environ, KERAS_BACKEND="jax", TF_CPP_MIN_LOG_LEVEL="3")
+    done = subprocess.run([sys.executable, "-c", code], cwd=EXAMPLES.parent, env=env,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-4000:]
+    out = json.loads(done.stdout.strip().splitlines()[-1])
+    import lrkit
+    from lrkit.plateau import Plateau
+
+    rule = lrkit.from_config(out["config"])
+    c = rule.controller
+    plain = Plateau(1.0, mode=c.mode, factor=c.factor, patience=c.patience, threshold=c.threshold,
+                    threshold_mode=c.threshold_mode, cooldown=c.cooldown, min_lr=c.min_lr, eps=c.eps)
+    for step, loss, rate, scale in zip(out["step"], out["val_loss"], out["rate"], out["scale"]):
+        rule.observe(step, loss)
+        if rule.watching(step):
+            assert plain.step(loss) == rule.scale
+        assert scale == rule.scale
+        assert math.isclose(rate, rule(step), rel_tol=1e-6)
+    assert out["step"][0] == out["warmup"] and out["rate"][0] == pytest.approx(out["peak"], rel=1e-6)
+    assert out["reductions"] >= 1 and rule.controller.num_reductions == out["reductions"]
+    assert out["accuracy"] > 0.8
