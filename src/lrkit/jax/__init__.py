@@ -17,11 +17,10 @@ lazily from their modules.
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
-
 import jax  # noqa: F401  (importing lrkit.jax imports jax and optax, as documented)
 import optax  # noqa: F401
+
+from lrkit._lazy import lazy_exports
 
 _EXPORTS = {
     "optax_schedule": "lrkit.jax.labels",
@@ -42,14 +41,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'lrkit.jax' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -11,13 +11,14 @@ fine too) and restarts from them whenever the core asks for a reset.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from lrkit.finder._feed import Cycle, probe_losses
 from lrkit.finder.core import check_options
 from lrkit.finder.core import find_lr as _core_find_lr
 from lrkit.finder.probe import STEPS as PROBE_STEPS
@@ -28,28 +29,8 @@ __all__ = ["find_lr"]
 OWNER = "lrkit.jax.find_lr"
 
 
-class _Cycle:
-    """Endless batches: a re-iterable ``batches`` (a list, a data loader) starts over when it
-    runs out; a one-shot iterator that runs out is an error."""
-
-    def __init__(self, data: Iterable[Any]) -> None:
-        self.data = data
-        self.it: Iterator[Any] = iter(data)
-        self.one_shot = self.it is data
-        self.count = 0
-
-    def __next__(self) -> Any:
-        try:
-            batch = next(self.it)
-        except StopIteration:
-            if self.one_shot or self.count == 0:
-                what = "is empty" if self.count == 0 else f"ran out after {self.count} batches"
-                raise ValueError(f"{OWNER}: batches {what}; pass a re-iterable source (a list of "
-                                 "batches or a loader) so the test can cycle through it") from None
-            self.it = iter(self.data)
-            batch = next(self.it)
-        self.count += 1
-        return batch
+def _cycle(batches: Iterable[Any]) -> Cycle:
+    return Cycle(batches, owner=OWNER, argument="batches", sources="a list of batches or a loader")
 
 
 def _check_signature(train_step: Any) -> None:
@@ -128,7 +109,7 @@ def find_lr(train_step: Callable[[Any, Any, Any, Any], tuple[Any, Any, Any]], pa
     compiled = jax.jit(train_step)
     init = (_copy(params), _copy(opt_state))
     live = [_copy(init)]
-    feed = [_Cycle(batches)]
+    feed = [_cycle(batches)]
     rate_dtype = _rate_dtype(opt_state)
 
     def step(lr: float) -> float:
@@ -149,12 +130,7 @@ def find_lr(train_step: Callable[[Any, Any, Any, Any], tuple[Any, Any, Any]], pa
 
     def probe(rates: np.ndarray) -> list[float]:
         reset()
-        feed[0] = _Cycle(batches)
-        losses = []
-        for lr in rates:
-            losses.append(step(float(lr)))
-            if not np.isfinite(losses[-1]):
-                break
-        return losses
+        feed[0] = _cycle(batches)
+        return probe_losses(step, rates)
 
     return _core_find_lr(step, reset=reset, probe_fn=probe, progress=progress, **opts)

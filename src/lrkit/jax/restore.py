@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import jax
 import numpy as np
 
-from lrkit import _check
+from lrkit import _check, _restore
 from lrkit import rules as _rules
 from lrkit.jax._paths import path_name
 
@@ -27,37 +27,29 @@ OWNER = "lrkit.jax.load_partial"
 
 
 @dataclass
-class RestoreReport:
-    """What :func:`load_partial` did, leaf by leaf (``/``-joined key paths of ``params``)."""
+class RestoreReport(_restore.RestoreReport):
+    """What :func:`load_partial` did, leaf by leaf (``/``-joined key paths of ``params``).
 
-    restored: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-    unexpected: list[str] = field(default_factory=list)
-    mismatched: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = field(default_factory=dict)
+    ``dtype_mismatched`` maps each leaf left as is because the checkpoint's dtype differs to
+    ``(checkpoint dtype, params dtype)``.
+    """
+
     dtype_mismatched: dict[str, tuple[str, str]] = field(default_factory=dict)
-    notes: list[str] = field(default_factory=list)
+
+    UNIT: ClassVar[str] = "leaves"
+    TARGET: ClassVar[str] = "params"
 
     @property
     def ok(self) -> bool:
         """Nothing missing, unexpected or mismatched (shape or dtype)."""
-        return not (self.missing or self.unexpected or self.mismatched or self.dtype_mismatched)
+        return super().ok and not self.dtype_mismatched
 
-    def __str__(self) -> str:
-        lines = [f"load_partial: restored {len(self.restored)} leaves, skipped {len(self.skipped)} by "
-                 f"rule, {len(self.missing)} missing, {len(self.unexpected)} unexpected, "
-                 f"{len(self.mismatched)} shape-mismatched, {len(self.dtype_mismatched)} "
-                 "dtype-mismatched"]
-        for title, items in (("skipped by rule", self.skipped), ("missing (kept as is)", self.missing),
-                             ("unexpected (ignored)", self.unexpected)):
-            if items:
-                lines.append(f"  {title}: {', '.join(items)}")
-        for k, (src, dst) in self.mismatched.items():
-            lines.append(f"  shape mismatch (kept as is): {k}: checkpoint {list(src)} vs params {list(dst)}")
-        for k, (src, dst) in self.dtype_mismatched.items():
-            lines.append(f"  dtype mismatch (kept as is): {k}: checkpoint {src} vs params {dst}")
-        lines += [f"  note: {n}" for n in self.notes]
-        return "\n".join(lines)
+    def _counts(self) -> list[str]:
+        return [f"{len(self.dtype_mismatched)} dtype-mismatched"]
+
+    def _details(self) -> list[str]:
+        return [f"  dtype mismatch (kept as is): {k}: checkpoint {src} vs params {dst}"
+                for k, (src, dst) in self.dtype_mismatched.items()]
 
 
 def _flat(tree: Any, what: str) -> dict[str, Any]:

@@ -17,6 +17,7 @@ import keras
 import numpy as np
 
 from lrkit import _check
+from lrkit.finder._feed import probe_losses
 from lrkit.finder.core import check_options
 from lrkit.finder.core import find_lr as _core_find_lr
 from lrkit.finder.probe import STEPS as PROBE_STEPS
@@ -144,12 +145,7 @@ def find_lr(model: keras.Model, x: Any, y: Any = None, *, batch_size: int = 32,
         def probe(rates: np.ndarray) -> list[float]:
             snap.restore(rng=True)
             feed[0] = feed[0].fresh()
-            losses = []
-            for lr in rates:
-                losses.append(step(float(lr)))
-                if not np.isfinite(losses[-1]):
-                    break
-            return losses
+            return probe_losses(step, rates)
 
         return _core_find_lr(step, reset=reset, probe_fn=probe, progress=progress, **opts)
     finally:

@@ -19,15 +19,15 @@ variable names, with the object-graph suffix ``/.ATTRIBUTES/VARIABLE_VALUE`` rem
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import keras
 import numpy as np
 
-from lrkit import _check
+from lrkit import _check, _restore
 from lrkit.keras._leaves import CONVENTION, owners
 from lrkit.keras._state import to_numpy
 from lrkit.rules import as_patterns, compile_pattern
@@ -39,39 +39,10 @@ _TF_SUFFIX = "/.ATTRIBUTES/VARIABLE_VALUE"
 
 
 @dataclass
-class RestoreReport:
+class RestoreReport(_restore.RestoreReport):
     """What :func:`load_partial` did, variable by variable (this model's paths)."""
 
-    restored: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-    unexpected: list[str] = field(default_factory=list)
-    mismatched: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = field(default_factory=dict)
-    renamed: dict[str, str] = field(default_factory=dict)
-    frozen: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    dry_run: bool = False
-
-    @property
-    def ok(self) -> bool:
-        """Nothing missing, unexpected or shape-mismatched."""
-        return not (self.missing or self.unexpected or self.mismatched)
-
-    def __str__(self) -> str:
-        verb = "would restore" if self.dry_run else "restored"
-        lines = [f"load_partial: {verb} {len(self.restored)} variables, skipped {len(self.skipped)} by "
-                 f"rule, {len(self.missing)} missing, {len(self.unexpected)} unexpected, "
-                 f"{len(self.mismatched)} shape-mismatched"]
-        for title, items in (("skipped by rule", self.skipped), ("missing (kept as is)", self.missing),
-                             ("unexpected (ignored)", self.unexpected)):
-            if items:
-                lines.append(f"  {title}: {', '.join(items)}")
-        for k, (src, dst) in self.mismatched.items():
-            lines.append(f"  shape mismatch (kept as is): {k}: source {list(src)} vs model {list(dst)}")
-        if self.frozen:
-            lines.append(f"  frozen after restore: {len(self.frozen)} variables")
-        lines += [f"  note: {n}" for n in self.notes]
-        return "\n".join(lines)
+    SOURCE: ClassVar[str] = "source"
 
 
 # ----------------------------------------------------------------------------- sources
@@ -185,33 +156,6 @@ def read_source(source: Any, model: keras.Model, notes: list[str] | None = None)
                     f"keras.Model or a mapping name -> array, got {type(source).__name__}")
 
 
-def _renamer(rename: Any) -> Callable[[str], str | None]:
-    if rename is None:
-        return lambda k: k
-    if callable(rename) and not isinstance(rename, Mapping):
-        def call(k: str) -> str | None:
-            out = rename(k)
-            if out is not None and not isinstance(out, str):
-                raise TypeError(f"{OWNER}: rename({k!r}) must return a str or None, got {out!r}")
-            return out
-        return call
-    if isinstance(rename, Mapping):
-        pairs = sorted(rename.items(), key=lambda kv: -len(kv[0]))
-        for old, new in pairs:
-            if not isinstance(old, str) or not isinstance(new, str):
-                raise TypeError(f"{OWNER}: rename must map str prefixes to str prefixes, "
-                                f"got {old!r}: {new!r}")
-
-        def by_prefix(k: str) -> str:
-            for old, new in pairs:
-                if old == "" or k == old or k.startswith(old if old.endswith("/") else old + "/"):
-                    return new + k[len(old):]
-            return k
-        return by_prefix
-    raise TypeError(f"{OWNER}: rename must be a mapping old prefix -> new prefix or a callable, "
-                    f"got {rename!r}")
-
-
 # ----------------------------------------------------------------------------- public API
 def load_partial(model: keras.Model, source: Any, *, exclude: Any = None, rename: Any = None,
                  strict: bool = False, freeze_restored: bool = False,
@@ -248,7 +192,7 @@ def load_partial(model: keras.Model, source: Any, *, exclude: Any = None, rename
         _check.boolean(name, value, OWNER)
     preds = [compile_pattern(p, CONVENTION, "exclude", OWNER)
              for p in as_patterns(exclude, "exclude", OWNER, CONVENTION)]
-    rn = _renamer(rename)
+    rn = _restore.renamer(rename, owner=OWNER, sep="/")
     report = RestoreReport(dry_run=dry_run)
     raw = read_source(source, model, report.notes)
     incoming: dict[str, np.ndarray] = {}

@@ -5,8 +5,7 @@ Importing this package imports ``torch``. Names are resolved lazily from their m
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from lrkit._lazy import lazy_exports
 
 _EXPORTS = {
     # driver
@@ -32,14 +31,4 @@ _EXPORTS = {
 __all__ = sorted(_EXPORTS)
 
 
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'lrkit.torch' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS, globals())

@@ -10,7 +10,7 @@ also when the test diverges, raises or is interrupted, and whatever signal arriv
 from __future__ import annotations
 
 import random
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -18,6 +18,7 @@ import torch
 
 from lrkit import _check
 from lrkit._uninterrupted import InterruptGuard
+from lrkit.finder._feed import Cycle, probe_losses
 from lrkit.finder.core import check_options
 from lrkit.finder.core import find_lr as _core_find_lr
 from lrkit.finder.probe import STEPS as PROBE_STEPS
@@ -27,6 +28,10 @@ from lrkit.torch.distributed import reduce_metric
 __all__ = ["find_lr"]
 
 OWNER = "lrkit.torch.find_lr"
+
+
+def _cycle(data: Iterable[Any]) -> Cycle:
+    return Cycle(data, owner=OWNER, argument="data", sources="a DataLoader or a list of batches")
 
 
 # ----------------------------------------------------------------------------- snapshot
@@ -214,30 +219,6 @@ class _Snapshot:
             raise error
 
 # ----------------------------------------------------------------------------- batches
-class _Cycle:
-    """Endless batches: a re-iterable ``data`` (a DataLoader, a list) starts over when it runs
-    out; a one-shot iterator that runs out is an error."""
-
-    def __init__(self, data: Iterable[Any]) -> None:
-        self.data = data
-        self.it: Iterator[Any] = iter(data)
-        self.one_shot = self.it is data
-        self.count = 0
-
-    def __next__(self) -> Any:
-        try:
-            batch = next(self.it)
-        except StopIteration:
-            if self.one_shot or self.count == 0:
-                what = "is empty" if self.count == 0 else f"ran out after {self.count} batches"
-                raise ValueError(f"{OWNER}: data {what}; pass a re-iterable source (a DataLoader or "
-                                 "a list of batches) so the test can cycle through it") from None
-            self.it = iter(self.data)
-            batch = next(self.it)
-        self.count += 1
-        return batch
-
-
 def _to_device(obj: Any, device: torch.device) -> Any:
     if isinstance(obj, torch.Tensor):
         return obj.to(device, non_blocking=True)
@@ -357,7 +338,7 @@ def find_lr(model: torch.nn.Module, optimizer: torch.optim.Optimizer, data: Iter
             base = [float(g["lr"]) for g in optimizer.param_groups]
             top = max(base) if base and max(base) > 0 else 0.0
             ratios = [b / top if top > 0 else 1.0 for b in base]
-            feed = [_Cycle(data)]
+            feed = [_cycle(data)]
             model.train()
 
             def step(lr: float) -> float:
@@ -395,13 +376,8 @@ def find_lr(model: torch.nn.Module, optimizer: torch.optim.Optimizer, data: Iter
             def probe(rates: np.ndarray) -> list[float]:
                 snap.restore(rng=True)
                 model.train()
-                feed[0] = _Cycle(data)
-                losses = []
-                for lr in rates:
-                    losses.append(step(float(lr)))
-                    if not np.isfinite(losses[-1]):
-                        break
-                return losses
+                feed[0] = _cycle(data)
+                return probe_losses(step, rates)
 
             return _core_find_lr(step, reset=reset, probe_fn=probe, progress=progress, **opts)
         finally:

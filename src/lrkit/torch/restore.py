@@ -35,14 +35,14 @@ from __future__ import annotations
 
 import os
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
 
-from lrkit import _check
+from lrkit import _check, _restore
 from lrkit.torch._match import as_patterns, collect_params, compile_pattern
 from lrkit.torch.freezing import freeze_params
 
@@ -61,7 +61,7 @@ _SEARCH_DEPTH = 3
 
 
 @dataclass
-class RestoreReport:
+class RestoreReport(_restore.RestoreReport):
     """What :func:`load_partial` did, key by key (model key names).
 
     ``checkpoint_key`` is the path of the entry of a training checkpoint that held the state
@@ -70,49 +70,25 @@ class RestoreReport:
     each restored key whose dtype changed to ``(checkpoint dtype, model dtype)``.
     """
 
-    restored: list[str] = field(default_factory=list)
-    skipped: list[str] = field(default_factory=list)
-    missing: list[str] = field(default_factory=list)
-    unexpected: list[str] = field(default_factory=list)
-    mismatched: dict[str, tuple[tuple[int, ...], tuple[int, ...]]] = field(default_factory=dict)
-    renamed: dict[str, str] = field(default_factory=dict)
-    frozen: list[str] = field(default_factory=list)
     casts: dict[str, tuple[torch.dtype, torch.dtype]] = field(default_factory=dict)
     checkpoint_key: tuple[str, ...] = ()
     prefix_removed: str = ""
     prefix_added: str = ""
-    notes: list[str] = field(default_factory=list)
-    dry_run: bool = False
 
-    @property
-    def ok(self) -> bool:
-        """Nothing missing, unexpected or shape-mismatched."""
-        return not (self.missing or self.unexpected or self.mismatched)
+    UNIT: ClassVar[str] = "tensors"
+    FROZEN_UNIT: ClassVar[str] = "parameters"
 
     @property
     def lossy_casts(self) -> dict[str, tuple[torch.dtype, torch.dtype]]:
         """The casts ``torch.can_cast`` refuses (complex to real, float to integer, ...)."""
         return {k: c for k, c in self.casts.items() if not torch.can_cast(*c)}
 
-    def __str__(self) -> str:
-        verb = "would restore" if self.dry_run else "restored"
-        lines = [f"load_partial: {verb} {len(self.restored)} tensors, skipped {len(self.skipped)} by rule, "
-                 f"{len(self.missing)} missing, {len(self.unexpected)} unexpected, "
-                 f"{len(self.mismatched)} shape-mismatched"
-                 + (f", {len(self.casts)} cast" if self.casts else "")]
-        for title, items in (("skipped by rule", self.skipped), ("missing (kept as is)", self.missing),
-                             ("unexpected (ignored)", self.unexpected)):
-            if items:
-                lines.append(f"  {title}: {', '.join(items)}")
-        for k, (src, dst) in self.mismatched.items():
-            lines.append(f"  shape mismatch (kept as is): {k}: checkpoint {list(src)} vs model {list(dst)}")
-        for k, (src, dst) in self.casts.items():
-            lossy = "" if torch.can_cast(src, dst) else " (lossy)"
-            lines.append(f"  cast{lossy}: {k}: checkpoint {_dtype(src)} -> model {_dtype(dst)}")
-        if self.frozen:
-            lines.append(f"  frozen after restore: {len(self.frozen)} parameters")
-        lines += [f"  note: {n}" for n in self.notes]
-        return "\n".join(lines)
+    def _counts(self) -> list[str]:
+        return [f"{len(self.casts)} cast"] if self.casts else []
+
+    def _details(self) -> list[str]:
+        return [f"  cast{'' if torch.can_cast(src, dst) else ' (lossy)'}: {k}: checkpoint "
+                f"{_dtype(src)} -> model {_dtype(dst)}" for k, (src, dst) in self.casts.items()]
 
 
 def _dtype(d: torch.dtype) -> str:
@@ -277,34 +253,6 @@ def _core_tokens(key: str, chain: tuple[str, ...]) -> list[str]:
     return tokens[len(chain):] if tuple(tokens[:len(chain)]) == chain else tokens
 
 
-# ----------------------------------------------------------------------------- rename
-def _renamer(rename: Any) -> Callable[[str], str | None]:
-    if rename is None:
-        return lambda k: k
-    if callable(rename) and not isinstance(rename, Mapping):
-        def call(k: str) -> str | None:
-            out = rename(k)
-            if out is not None and not isinstance(out, str):
-                raise TypeError(f"{OWNER}: rename({k!r}) must return a str or None, got {out!r}")
-            return out
-        return call
-    if isinstance(rename, Mapping):
-        pairs = sorted(rename.items(), key=lambda kv: -len(kv[0]))
-        for old, new in pairs:
-            if not isinstance(old, str) or not isinstance(new, str):
-                raise TypeError(f"{OWNER}: rename must map str prefixes to str prefixes, "
-                                f"got {old!r}: {new!r}")
-
-        def by_prefix(k: str) -> str:
-            for old, new in pairs:
-                if k == old or k.startswith(old if old.endswith(".") else old + ".") or old == "":
-                    return new + k[len(old):]
-            return k
-        return by_prefix
-    raise TypeError(f"{OWNER}: rename must be a mapping old prefix -> new prefix or a callable, "
-                    f"got {rename!r}")
-
-
 # ----------------------------------------------------------------------------- public API
 def load_partial(model: nn.Module, state_dict_or_path: Any, *, exclude: Any = None, rename: Any = None,
                  strict: bool = False, freeze_restored: bool = False, bn: str = "eval",
@@ -354,7 +302,7 @@ def load_partial(model: nn.Module, state_dict_or_path: Any, *, exclude: Any = No
         _check.boolean(name, value, owner)
     _check.choice("bn", bn, ("eval", "train"), owner)
     preds = [compile_pattern(p, "exclude", owner) for p in as_patterns(exclude, "exclude", owner)]
-    rn = _renamer(rename)
+    rn = _restore.renamer(rename, owner=OWNER, sep=".")
     report = RestoreReport(dry_run=dry_run)
     source = _read(state_dict_or_path, map_location, checkpoint_key, report)
     target = model.state_dict(keep_vars=True)
