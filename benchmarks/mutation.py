@@ -79,7 +79,7 @@ TARGETS: dict[str, Target] = {
     "torch.scheduler": Target(
         ("src/lrkit/torch/scheduler.py",),
         ("tests/torch/test_scheduler.py", "tests/torch/test_scheduler_resume.py")),
-    "rules": Target(("src/lrkit/rules/*",), ("tests/test_rules.py",)),
+    "rules": Target(("src/lrkit/rules/*",), ("tests/test_rules.py", "tests/test_rules_mutants.py")),
     "compat": Target(("src/lrkit/compat/*",), ("tests/compat/", "tests/test_every_name.py")),
 }
 
@@ -129,6 +129,14 @@ def prepare(workdir: Path, target: Target, rev: str | None = None) -> None:
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "src", "tests", "pyproject.toml"],
                                  capture_output=True, check=True).stdout
         subprocess.run(["tar", "-x", "-C", str(workdir)], input=archive, check=True)
+    # a property test a mutant breaks fails at its first counterexample: hypothesis's shrinking
+    # would otherwise run into mutmut's timeout (minutes per mutant) and learn nothing more
+    with open(workdir / "tests" / "conftest.py", "a") as fh:
+        fh.write("\n\n# added by benchmarks/mutation.py\n"
+                 "from hypothesis import Phase as _Phase, settings as _settings  # noqa: E402\n"
+                 "_settings.register_profile('mutation', database=None,\n"
+                 "                           phases=[_Phase.explicit, _Phase.reuse, _Phase.generate])\n"
+                 "_settings.load_profile('mutation')\n")
     toml = (workdir / "pyproject.toml").read_text() if rev else (ROOT / "pyproject.toml").read_text()
     tests = [t for t in target.tests if (workdir / t.split("::")[0]).exists()]
     if not tests:

@@ -1,0 +1,175 @@
+"""The rule grammar's edges, every expectation written by hand.
+
+Written to kill the mutants of ``src/lrkit/rules/`` that ``tests/test_rules.py`` left alive
+(``python benchmarks/mutation.py rules``): bounds that are allowed (decay 1, layer id 0, exactly
+``limit`` names), the printed table with and without layer ids, ``Rule.selects`` by the leaf's own
+separator, and every message naming its owner and argument.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from lrkit import rules
+from lrkit.rules import DOTS, SLASHES, Group, Leaf, Match, Row, Rule, assign, check_decay, short_list
+from lrkit.rules.result import format_table
+
+
+# -- layer decay ---------------------------------------------------------------------------------
+def test_decay_bounds_and_messages() -> None:
+    assert check_decay(1, "f") == 1.0 and check_decay(0.5, "f") == 0.5
+    for bad in (1.5, 1.0001, 0, -0.5):
+        with pytest.raises(ValueError, match=rf"^f: decay must be in \(0, 1\], got {bad}$"):
+            check_decay(bad, "f")
+    with pytest.raises(TypeError, match=r"^f: decay must be a number, got 'a' \(str\)"):
+        check_decay("a", "f")
+    # decay 1: every layer keeps its rule's multiplier
+    leaves = [Leaf("blocks.0.w", ".", (2, 2)), Leaf("blocks.1.w", ".", (2, 2))]
+    assert assign(leaves, decay=1.0).multipliers() == {"blocks.0.w": (1.0, 1.0), "blocks.1.w": (1.0, 1.0)}
+
+
+def test_short_list_cuts_after_limit() -> None:
+    names = [f"n{i}" for i in range(4)]
+    assert short_list(names, 4) == "n0, n1, n2, n3"
+    assert short_list(names, 3) == "n0, n1, n2 ... and 1 more"
+    assert short_list([f"n{i}" for i in range(20)]) == ", ".join(f"n{i}" for i in range(20))
+    assert short_list([f"n{i}" for i in range(22)]).endswith("n19 ... and 2 more")
+
+
+def test_layer_ids_bounds_and_messages() -> None:
+    leaves = [Leaf("a.weight", ".", (2,)), Leaf("b.weight", ".", (2,))]
+    # id 0 is a valid explicit id, from a callable and from a mapping
+    assert rules.resolve_layer_ids(leaves, lambda n: 0, "none") == {"a.weight": 0, "b.weight": 0}
+    assert rules.resolve_layer_ids(leaves, {"a": 0, "b": 1}, "none") == {"a.weight": 0, "b.weight": 1}
+    with pytest.raises(ValueError, match=r"^ld: layer_ids\('a.weight'\) must be >= 0, got -1$"):
+        rules.resolve_layer_ids(leaves, lambda n: -1, "none", owner="ld")
+    with pytest.raises(TypeError, match=r"^ld: layer_ids\('a.weight'\) must be an integer"):
+        rules.resolve_layer_ids(leaves, lambda n: 0.5, "none", owner="ld")
+    with pytest.raises(ValueError, match=r"^ld: layer_ids must be a non-empty pattern, got ''$"):
+        rules.resolve_layer_ids(leaves, {"": 0}, "none", owner="ld")
+    # the default owner, and the reason when automatic ids exist but miss a leaf
+    with pytest.raises(ValueError, match=(
+            r"^layer_decay: no layer id for b.weight: the automatic assignment does not cover them; "
+            r"pass layer_ids=\{pattern: id\} or a callable name -> id$")):
+        rules.resolve_layer_ids(leaves, None, {"a.weight": 1})
+    with pytest.raises(ValueError, match=r"^layer_decay: no layer id for a.weight, b.weight: no stack here;"):
+        rules.resolve_layer_ids(leaves, None, "no stack here")
+
+
+# -- the table -----------------------------------------------------------------------------------
+def _row(name: str, layer: int | None, group: str = "g", lr: float = 1.0, wd: float = 1.0) -> Row:
+    leaf = Leaf(name, ".", (2, 2))
+    return Row(name, group, lr, wd, layer, leaf, Match(leaf, None, "train"))
+
+
+def test_table_with_a_layer_column_by_hand() -> None:
+    table = format_table([_row("a.w", 0, "layer_0", 0.25), _row("b.w", None, "x", 1.0, 0.0)], ["c.w"])
+    assert table == (
+        "parameter  layer  group     lr_scale  wd_scale\n"
+        "---------  -----  --------  --------  --------\n"
+        "a.w        0      layer_0       0.25         1\n"
+        "b.w               x                1         0\n"
+        "c.w               (frozen)         0         0")
+
+
+def test_empty_table_is_the_header() -> None:
+    assert format_table([], []) == (
+        "parameter  group  lr_scale  wd_scale\n"
+        "---------  -----  --------  --------")
+    assert format_table([], ["z"]) == (
+        "parameter  group     lr_scale  wd_scale\n"
+        "---------  --------  --------  --------\n"
+        "z          (frozen)         0         0")
+
+
+def test_group_records() -> None:
+    g = Group("x", 0.5, 1.0, 2, [_row("a.w", 2), _row("b.w", 2)])
+    assert g.names == ["a.w", "b.w"] and [leaf.name for leaf in g.leaves] == ["a.w", "b.w"]
+
+
+# -- a rule selecting a leaf ---------------------------------------------------------------------
+def test_rule_selects_by_the_leafs_own_separator() -> None:
+    keras_leaf = Leaf("encoder/block_0/dense/kernel", "/", (2, 2))
+    torch_leaf = Leaf("encoder.block_0.dense.weight", ".", (2, 2))
+    rule = Rule("encoder/block_0")
+    assert rule.selects(keras_leaf) is True  # "/" cuts the name: a prefix matches
+    assert rule.selects(keras_leaf, SLASHES) is True
+    assert rule.selects(keras_leaf, DOTS) is False  # no "." in the name: only the whole name
+    assert Rule("encoder.block_0").selects(torch_leaf) is True
+    assert Rule("encoder.block_0").selects(keras_leaf) is False
+
+
+# -- assign: what it passes on -------------------------------------------------------------------
+def _adapter(leaves, rules_):
+    return assign(leaves, rules_)  # an adapter's public function calling assign with the defaults
+
+
+def test_unused_rule_warning_points_at_the_adapters_caller() -> None:
+    with pytest.warns(UserWarning, match=r"^param_groups: rules matching no parameter: nothing$") as rec:
+        _adapter([Leaf("a.w", ".", (2, 2))], {"nothing": 2.0})  # this line
+    assert rec[0].filename == __file__
+    import inspect
+    src = inspect.getsource(test_unused_rule_warning_points_at_the_adapters_caller).splitlines()
+    first = inspect.getsourcelines(test_unused_rule_warning_points_at_the_adapters_caller)[1]
+    assert src[rec[0].lineno - first].strip().endswith("# this line")
+
+
+def test_assign_passes_strict_convention_no_decay_and_owner() -> None:
+    leaves = [Leaf("a.w", ".", (2, 2)), Leaf("a.bias", ".", (2,)), Leaf("b.w", ".", (2, 2))]
+    with pytest.raises(ValueError, match=r"^f \(strict\): matched by no rule: b.w$"):
+        assign(leaves, {"a": 2.0}, strict=True, owner="f")
+    with pytest.raises(ValueError, match=r"^param_groups: decay must be in \(0, 1\], got 2$"):
+        assign(leaves, decay=2)
+    slashed = [Leaf("enc/block_0/k", "/", (2, 2)), Leaf("enc/block_1/k", "/", (2, 2))]
+    got = assign(slashed, {"enc/block_0": 2.0}, convention=SLASHES)
+    assert got.multipliers() == {"enc/block_0/k": (2.0, 1.0), "enc/block_1/k": (1.0, 1.0)}
+    assert assign(leaves, no_decay=None).multipliers()["a.bias"] == (1.0, 1.0)
+    assert assign(leaves).multipliers()["a.bias"] == (1.0, 0.0)
+
+
+def test_assign_uses_the_stack_it_is_given() -> None:
+    leaves = [Leaf("blocks.0.w", ".", (2, 2)), Leaf("blocks.1.w", ".", (2, 2)), Leaf("head.w", ".", (2, 2))]
+    # the adapter knows better: the model itself is a stack of three blocks
+    stack = rules.Stack(("blocks.0", "blocks.1", "head"), root=True, name="model")
+    got = assign(leaves, decay=0.5, stack=stack)
+    assert {r.name: r.layer_id for r in got.rows} == {"blocks.0.w": 0, "blocks.1.w": 1, "head.w": 2}
+    with pytest.raises(ValueError, match=r"^f: no layer id for .*: the adapter found no stack;"):
+        assign(leaves, decay=0.5, stack="the adapter found no stack", owner="f")
+
+
+def test_top_bounds_and_an_all_frozen_model() -> None:
+    embed = [Leaf("embed.weight", ".", (4, 2), is_embedding=True)]
+    ids = {"embed": 0}
+    assert assign(embed, decay=0.5, layer_ids=ids, top=0).multipliers() == {"embed.weight": (1.0, 0.0)}
+    assert assign(embed, decay=0.5, layer_ids=ids, top=2).multipliers() == {"embed.weight": (0.25, 0.0)}
+    with pytest.raises(ValueError, match=r"^f: top must be >= 0, got -1$"):
+        assign(embed, decay=0.5, layer_ids=ids, top=-1, owner="f")
+    with pytest.raises(TypeError, match=r"^f: top must be an integer"):
+        assign(embed, decay=0.5, layer_ids=ids, top=1.5, owner="f")
+    frozen = [Leaf("a.w", ".", (2, 2), trainable=False)]
+    got = assign(frozen, decay=0.5)  # no trainable leaf: no ids, nothing to scale
+    assert got.rows == [] and got.frozen == ["a.w"]
+
+
+def test_groups_under_layer_decay_name_the_owner_on_a_clash() -> None:
+    leaves = [Leaf("blocks.0.w", ".", (2, 2)), Leaf("blocks.0.v", ".", (2, 2))]
+    clash = [Rule("blocks.0.w", lr_mult=2.0, name="x"), Rule("blocks.0.v", lr_mult=3.0, name="x")]
+    with pytest.raises(ValueError, match=r"^f: two groups named 'layer_0.x' have different multipliers"):
+        assign(leaves, clash, decay=0.5, layer_ids={"*": 0}, owner="f")
+    matches = rules.match_rules(leaves, clash)
+    with pytest.raises(ValueError, match=r"^rules: two groups named 'x' have different multipliers"):
+        rules.assign_groups(matches)
+
+
+def test_assign_groups_by_hand() -> None:
+    leaves = [Leaf("a.w", ".", (2, 2), trainable=False), Leaf("b.w", ".", (2, 2)), Leaf("c.w", ".", (2, 2))]
+    matches = rules.match_rules(leaves, {"b": 3.0, "c": 1.0})
+    # layer ids without a layer scale: the rule's multiplier alone
+    got = rules.assign_groups(matches, layer_of={"b.w": 1, "c.w": 0})
+    assert [(r.name, r.layer_id, r.lr_scale) for r in got.rows] == [("c.w", 0, 1.0), ("b.w", 1, 3.0)]
+    assert [(g.name, g.lr_scale, g.weight_decay_scale, g.layer_id) for g in got.groups] == [
+        ("layer_0.c", 1.0, 1.0, 0), ("layer_1.b", 3.0, 1.0, 1)]
+    assert got.frozen == ["a.w"]  # a frozen leaf first does not end the grouping
+    got = rules.assign_groups(matches, layer_of={"b.w": 1, "c.w": 0},
+                              layer_scale=lambda lid: 0.5 ** (1 - lid))
+    assert [(g.name, g.lr_scale) for g in got.groups] == [("layer_0.c", 0.5), ("layer_1.b", 3.0)]
