@@ -173,3 +173,30 @@ def test_assign_groups_by_hand() -> None:
     got = rules.assign_groups(matches, layer_of={"b.w": 1, "c.w": 0},
                               layer_scale=lambda lid: 0.5 ** (1 - lid))
     assert [(g.name, g.lr_scale) for g in got.groups] == [("layer_0.c", 0.5), ("layer_1.b", 3.0)]
+
+
+# -- patterns, rules, layer ids ------------------------------------------------------------------
+class _Layer:
+    pass
+
+
+def test_matcher_takes_class_names_for_owners_without_objects() -> None:
+    m = rules.compile_pattern("class:LayerNorm*")
+    assert m("ln.scale", None, classes=["LayerNormalization", "Layer"]) is True
+    assert m("ln.scale", None, classes=["Dense"]) is False
+    assert m("ln.scale") is False
+
+
+def test_rule_matchers_are_cached_and_checked_for_the_convention() -> None:
+    rule = Rule(["a", "re:b$"])
+    first = rule.matchers(DOTS)
+    assert rule.matchers(DOTS) is first and rule.matchers(SLASHES) is not first
+    assert [m.text for m in first] == ["a", "re:b$"]
+    with pytest.raises(TypeError, match=r"^Rule: match must name Layer subclasses, got int$"):
+        Rule(int).matchers(rules.Convention(".", _Layer, "Layer"))
+
+
+def test_an_embedding_after_the_stack_gets_id_zero() -> None:
+    leaves = [Leaf("blocks.0.w", ".", (2, 2)), Leaf("blocks.1.w", ".", (2, 2)),
+              Leaf("tied.table", ".", (5, 2), is_embedding=True), Leaf("head.w", ".", (2, 2))]
+    assert rules.auto_layer_ids(leaves) == {"blocks.0.w": 1, "blocks.1.w": 2, "tied.table": 0, "head.w": 3}
