@@ -240,3 +240,20 @@ def test_parse_spec():
                                                                   "steps": 1000.0}
     with pytest.raises(Exception, match="given twice"):
         parse_spec(["cosine", "start=1", "start=2"])
+
+
+def test_a_quoted_inline_spec_keeps_lists_with_blanks_whole(capsys):
+    # a list written with blanks inside a quoted spec was split at the blanks ("expected
+    # key=value, got '200]'"): brackets and quotes now hold a value together
+    from lrkit.cli import _split_inline
+
+    assert _split_inline("piecewise boundaries=[100, 200] values=[0.1, 0.01, 0.001] x='a b'") == [
+        "piecewise", "boundaries=[100, 200]", "values=[0.1, 0.01, 0.001]", "x=a b"]
+    assert main(["show", "piecewise boundaries=[100, 200] values=[0.1, 0.01, 0.001]",
+                 "--at", "0,150,250", "--csv"]) == 0
+    rows = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert [float(r[1]) for r in rows[1:]] == [0.1, 0.01, 0.001]
+    assert main(["compare", "piecewise boundaries=[100, 200] values=[0.1, 0.01, 0.001]",
+                 "cosine start=0.1 steps=300", "--text"]) == 0
+    assert main(["show", "piecewise boundaries=[100, 200 values=[0.1]"]) == 2
+    assert "unbalanced bracket" in capsys.readouterr().err

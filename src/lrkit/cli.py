@@ -22,7 +22,6 @@ import json
 import math
 import os
 import re
-import shlex
 import shutil
 import sys
 from collections.abc import Callable, Sequence
@@ -94,6 +93,43 @@ def parse_spec(tokens: Sequence[str]) -> dict[str, Any]:
     return cfg
 
 
+def _split_inline(text: str) -> list[str]:
+    """Split a quoted inline spec into tokens at blanks outside brackets and quotes, so
+    ``"piecewise boundaries=[100, 200] values=[0.1, 0.01, 0.001]"`` keeps each list whole;
+    a value quoted as a whole (``label='a b'``) loses its quotes, as in a shell."""
+    tokens: list[str] = []
+    cur: list[str] = []
+    depth, quote = 0, ""
+    for c in text:
+        if quote:
+            quote = "" if c == quote else quote
+        elif c in "'\"":
+            quote = c
+        elif c in "[{(":
+            depth += 1
+        elif c in "]})":
+            depth = max(depth - 1, 0)
+        elif c.isspace() and depth == 0:
+            if cur:
+                tokens.append("".join(cur))
+                cur = []
+            continue
+        cur.append(c)
+    if quote or depth:
+        raise UsageError(f"unbalanced {'quote' if quote else 'bracket'} in {text!r}")
+    if cur:
+        tokens.append("".join(cur))
+    out = []
+    for tok in tokens:
+        key, sep, raw = tok.partition("=")
+        if len(raw) >= 2 and raw[0] == raw[-1] and raw[0] in "'\"":
+            raw = raw[1:-1]
+        elif len(tok) >= 2 and tok[0] == tok[-1] and tok[0] in "'\"":
+            key, sep, raw = tok[1:-1], "", ""
+        out.append(key + sep + raw)
+    return out
+
+
 def _split_specs(tokens: Sequence[str]) -> list[list[str]]:
     """Group ``compare`` arguments: a token holding spaces is a spec of its own, a config file is
     one, and a bare name starts a new inline spec that the following ``key=value`` tokens join."""
@@ -102,7 +138,7 @@ def _split_specs(tokens: Sequence[str]) -> list[list[str]]:
         first = tok.strip().split(None, 1)[0] if tok.strip() else ""
         joins = "=" in first and groups and not _is_file_token(groups[-1][0])
         if any(c.isspace() for c in tok.strip()) and not joins and not os.path.isfile(tok):
-            groups.append(shlex.split(tok))
+            groups.append(_split_inline(tok))
         elif "=" in tok and groups and not _is_file_token(groups[-1][0]):
             groups[-1].append(tok)
         elif "=" in tok:
@@ -242,7 +278,7 @@ def load_spec(tokens: Sequence[str], budget: Budget | None, where: str = "spec")
             sched = _build(dict(data), budget, path)
         return Loaded(sched, os.path.basename(path), budget, dict(cfg))
     if len(tokens) == 1 and any(c.isspace() for c in tokens[0]):
-        tokens = shlex.split(tokens[0])
+        tokens = _split_inline(tokens[0])
     cfg = parse_spec(tokens)
     return Loaded(_build(dict(cfg), budget, where), " ".join(tokens), budget, cfg)
 
