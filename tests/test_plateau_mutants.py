@@ -100,6 +100,33 @@ def test_a_metric_exactly_at_the_threshold_is_not_an_improvement(mode, threshold
     assert ctl.best == 1.0
 
 
+@pytest.mark.parametrize("mode", ["min", "max"])
+@pytest.mark.parametrize("threshold_mode", ["rel", "abs"])
+def test_is_better_equals_torchs_on_both_sides_of_each_tie(mode, threshold_mode) -> None:
+    # best 2, threshold 0.5: the ties are 1.0 (min rel), 1.5 (min abs), 2.5 (max abs), 3.0 (max rel),
+    # so every metric below separates the four rules
+    ours = Plateau(1.0, mode=mode, threshold=0.5, threshold_mode=threshold_mode)
+    p = torch.nn.Parameter(torch.zeros(1))
+    theirs = torch.optim.lr_scheduler.ReduceLROnPlateau(torch.optim.SGD([p], lr=1.0), mode=mode,
+                                                        threshold=0.5, threshold_mode=threshold_mode)
+    metrics = [0.5, 1.0, 1.2, 1.5, 1.8, 2.0, 2.2, 2.5, 2.8, 3.0, 3.5, 5.5]
+    got = [ours.is_better(m, 2.0) for m in metrics]
+    assert got == [theirs._is_better(m, 2.0) for m in metrics]  # torch 2.13 keeps it private
+    by_hand = {("min", "rel"): [True] + [False] * 11, ("min", "abs"): [True, True, True] + [False] * 9,
+               ("max", "abs"): [False] * 8 + [True] * 4, ("max", "rel"): [False] * 10 + [True] * 2}
+    assert got == by_hand[mode, threshold_mode]
+
+
+def test_a_subclass_names_itself() -> None:
+    class Mine(Plateau):
+        pass
+
+    with pytest.raises(TypeError, match=r"^Mine: metric must be a number"):
+        Mine().step("x")
+    with pytest.raises(ValueError, match=r"^Mine: factor must be in"):
+        Mine(factor=2.0)
+
+
 def test_a_cut_of_exactly_eps_is_skipped() -> None:
     # 1.0 -> 0.5 changes the value by 0.5 == eps: torch keeps 1.0 (it cuts only when > eps)
     kw = dict(factor=0.5, patience=0, eps=0.5)
