@@ -206,6 +206,10 @@ class LeafGroups:
             raise TypeError(f"{owner}: schedule must be an lrkit Schedule or a number; for plateau "
                             "control chain lrkit.compat.optax.reduce_on_plateau after this optimizer "
                             "(one scale for every group)")
+        from lrkit._relative import require_absolute
+
+        require_absolute(schedule, argument="schedule", owner=owner)
+        require_absolute(weight_decay, argument="weight_decay", owner=owner)
         base = _as_schedule("schedule", schedule, owner, Constant)
         sig = inspect.signature(make).parameters
         if weight_decay is not None and "weight_decay" not in sig:

@@ -24,6 +24,7 @@ import numpy as np
 import optax
 
 from lrkit import _check
+from lrkit._relative import require_absolute
 from lrkit.jax.plateau import PlateauSchedule
 from lrkit.plateau import OnPlateau, Plateau
 from lrkit.schedule import Schedule
@@ -121,6 +122,7 @@ def scheduled(make: Callable[..., optax.GradientTransformation], /, *,
                 break
     args: dict[str, Any] = {}
     for key, value in hyperparams.items():
+        require_absolute(value, argument=key, owner=OWNER)
         if isinstance(value, (OnPlateau, Plateau)):
             if isinstance(value, Plateau) and key in _BELOW_ONE and value.initial_lr >= 1:
                 raise ValueError(f"{OWNER}: {key} must be in [0, 1), got a Plateau starting at "

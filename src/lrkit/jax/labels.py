@@ -13,6 +13,7 @@ from typing import Any
 
 import optax
 
+from lrkit._relative import require_absolute
 from lrkit.schedule import Schedule
 
 __all__ = ["optax_schedule", "per_label"]
@@ -22,6 +23,7 @@ def optax_schedule(schedule: Schedule) -> Callable[[Any], Any]:
     """Return ``schedule`` as an optax schedule ``count -> learning rate``."""
     if not isinstance(schedule, Schedule):
         raise TypeError(f"schedule must be an lrkit Schedule, got {schedule!r} ({type(schedule).__name__})")
+    require_absolute(schedule, argument="schedule", owner="lrkit.jax.optax_schedule")
     return schedule
 
 
