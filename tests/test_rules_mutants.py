@@ -200,3 +200,135 @@ def test_an_embedding_after_the_stack_gets_id_zero() -> None:
     leaves = [Leaf("blocks.0.w", ".", (2, 2)), Leaf("blocks.1.w", ".", (2, 2)),
               Leaf("tied.table", ".", (5, 2), is_embedding=True), Leaf("head.w", ".", (2, 2))]
     assert rules.auto_layer_ids(leaves) == {"blocks.0.w": 1, "blocks.1.w": 2, "tied.table": 0, "head.w": 3}
+
+
+# -- no-decay tests ------------------------------------------------------------------------------
+def test_no_decay_forms_by_hand() -> None:
+    bias, gain = Leaf("fc.bias", ".", (4,)), Leaf("ln.scale", ".", (4,))
+    kernel = Leaf("fc.weight", ".", (4, 4))
+    for off in (None, False):
+        assert [rules.no_decay_test(off)(x) for x in (bias, gain, kernel)] == [False, False, False]
+    assert [rules.no_decay_test("auto")(x) for x in (bias, gain, kernel)] == [True, True, False]
+    # patterns replace the automatic test; "auto" in the list adds it back
+    assert [rules.no_decay_test("*.gamma")(x) for x in (bias, gain, kernel)] == [False, False, False]
+    assert [rules.no_decay_test("fc")(x) for x in (bias, gain, kernel)] == [True, False, True]
+    assert [rules.no_decay_test(["auto", "fc.weight"])(x) for x in (bias, gain, kernel)] == [True, True, True]
+    named_auto = Leaf("auto.weight", ".", (4, 4))  # "auto" in the list is the keyword, not a glob
+    assert rules.no_decay_test(["auto"])(named_auto) is False
+    # the separator of the convention cuts the names
+    slashed = Leaf("enc/ln/kernel", "/", (4, 4))
+    assert rules.no_decay_test(["enc/ln"], SLASHES)(slashed) is True
+    m = rules.match_rules([slashed], None, convention=SLASHES, no_decay=["enc/ln"])
+    assert m[0].no_decay is True and m[0].decay_mult == 0.0
+
+
+def test_no_decay_messages() -> None:
+    with pytest.raises(ValueError, match=r"^no_decay\[0\] must be a non-empty pattern, got ''$"):
+        rules.no_decay_test([""])
+    with pytest.raises(TypeError, match=r"^f: no_decay must be a glob string"):
+        rules.no_decay_test(3, owner="f")
+    with pytest.raises(TypeError, match=r"^f: no_decay\[0\] must name Layer subclasses, got int$"):
+        rules.no_decay_test([int], rules.Convention(".", _Layer, "Layer"), owner="f")
+    with pytest.raises(TypeError, match=r"^f: no_decay\[1\] must be a glob string"):
+        rules.match_rules([Leaf("a.w", ".", (2, 2))], None, no_decay=["a", 3], owner="f")
+
+
+# -- match_rules ---------------------------------------------------------------------------------
+def _adapter_matching(leaves, rules_):
+    return rules.match_rules(leaves, rules_)
+
+
+def test_match_rules_warning_location_and_silence() -> None:
+    import warnings
+
+    leaves = [Leaf("a.w", ".", (2, 2))]
+    with pytest.warns(UserWarning, match=r"^rules: rules matching no parameter: zz$") as rec:
+        _adapter_matching(leaves, {"zz": 2.0})
+    assert rec[0].filename == __file__
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # every rule used: no warning at all
+        rules.match_rules(leaves, {"a": 2.0})
+        rules.match_rules(leaves, None)
+    with pytest.raises(ValueError, match=r"^rules \(strict\): rules matching no parameter: zz$"):
+        rules.match_rules(leaves, [Rule("a"), Rule("zz")], strict=True)
+
+
+def test_frozen_and_freeze_matches_by_hand() -> None:
+    freeze = Rule("a", freeze=True)
+    keep = Rule("b", lr_mult=3.0, decay_mult=0.5)
+    leaves = [Leaf("a.w", ".", (2, 2)), Leaf("b.w", ".", (2, 2), trainable=False)]
+    a, b = rules.match_rules(leaves, [freeze, keep])
+    assert (a.status, a.rule, a.lr_mult, a.decay_mult) == ("freeze", freeze, 0.0, 0.0)
+    assert (b.status, b.rule, b.lr_mult, b.decay_mult) == ("frozen", keep, 0.0, 0.0)
+
+
+# -- find_stack ----------------------------------------------------------------------------------
+def _stack(spec, sep=None):
+    return rules.find_stack([Leaf(n, ".", (s,)) for n, s in spec], sep)
+
+
+def test_find_stack_weights_by_hand() -> None:
+    # rival weight 4 < 0.2 * 24 = 4.8: not a rival
+    got = _stack([("blocks.0.w", 12), ("blocks.1.w", 12), ("layers.0.w", 2), ("layers.1.w", 2)])
+    assert got.name == "blocks"
+    # rival weight exactly 0.2 * 10: a rival
+    assert _stack([("a.0.w", 5), ("a.1.w", 5), ("b.0.w", 1), ("b.1.w", 1)]) == (
+        "the model has several numbered stacks (a, b), so the layer order is ambiguous")
+    # the weight is the sum of sizes: a = 12 > b = 10 (its last leaf alone is smaller)
+    assert _stack([("a.0.w", 4), ("a.0.v", 4), ("a.1.w", 4), ("b.0.w", 5), ("b.1.w", 5)]) == (
+        "the model has several numbered stacks (a, b), so the layer order is ambiguous")
+
+
+def test_find_stack_root_and_nested_stacks_by_hand() -> None:
+    # the model itself is the heaviest stack: the root-level layers_N stack lies inside it
+    got = _stack([("0.w", 10), ("1.w", 10), ("layers_0.w", 5), ("layers_1.w", 5)])
+    assert (got.blocks, got.root) == (("0", "1"), True)
+    # a root stack lighter than a named one is not its rival either
+    got = _stack([("layers_0.w", 10), ("layers_1.w", 10), ("0.w", 5), ("1.w", 5)])
+    assert (got.blocks, got.root, got.name) == (("layers_0", "layers_1"), False, "layers_N")
+    # a skipped stack (root, nested) does not end the search for real rivals after it
+    assert _stack([("layers_0.w", 10), ("layers_1.w", 10), ("0.w", 5), ("1.w", 5), ("head.0.w", 5),
+                   ("head.1.w", 5)]) == (
+        "the model has several numbered stacks (layers_N, head), so the layer order is ambiguous")
+    assert _stack([("blocks.0.w", 10), ("blocks.0.sub.0.w", 3), ("blocks.0.sub.1.w", 3), ("blocks.1.w", 10),
+                   ("layers.0.w", 5), ("layers.1.w", 5)]) == (
+        "the model has several numbered stacks (blocks, layers), so the layer order is ambiguous")
+
+
+def test_find_stack_separator_argument() -> None:
+    leaves = [Leaf("blocks/0/w", ".", (2,)), Leaf("blocks/1/w", ".", (2,))]
+    assert rules.find_stack(leaves, "/").blocks == ("blocks/0", "blocks/1")
+    assert rules.find_stack(leaves) == rules.layers.NO_STACK
+
+
+# -- patterns ------------------------------------------------------------------------------------
+def test_prefixes_and_describe_by_hand() -> None:
+    assert list(rules.prefixes("a.b.c")) == ["a", "a.b", "a.b.c"]
+    assert list(rules.prefixes("a/b", "/")) == ["a", "a/b"]
+    assert list(rules.prefixes("a/b")) == ["a/b"]
+    assert rules.describe((int, str)) == "int|str"
+
+
+class _Dense(_Layer):
+    pass
+
+
+class _Norm(_Layer):
+    pass
+
+
+def test_an_alias_matches_by_its_own_owner() -> None:
+    leaf = Leaf("enc.w", ".", (2, 2), owner=_Dense(), aliases=[("dec.w", _Norm())])
+    assert rules.compile_pattern(_Norm).leaf(leaf) is True
+    assert rules.compile_pattern(_Dense).leaf(leaf) is True
+    assert rules.compile_pattern("dec").leaf(leaf) is True
+
+
+def test_rule_match_messages() -> None:
+    with pytest.raises(TypeError, match=r"^Rule: match must be a glob string, .* got 3 \(int\)$"):
+        Rule(3)
+    with pytest.raises(TypeError, match=r"^Rule: match\[0\] must be a glob string"):
+        Rule([3])
+    with pytest.raises(ValueError, match=r"^Rule: match must be a pattern or a non-empty list of patterns, "
+                                         r"got \[\]$"):
+        Rule([])
