@@ -332,3 +332,17 @@ def test_rule_match_messages() -> None:
     with pytest.raises(ValueError, match=r"^Rule: match must be a pattern or a non-empty list of patterns, "
                                          r"got \[\]$"):
         Rule([])
+
+
+def test_as_patterns_by_hand() -> None:
+    assert rules.as_patterns(None, "m") == []
+    assert rules.as_patterns((int, str), "m") == [(int, str)]  # a tuple of classes is one pattern
+    assert rules.as_patterns(("a", "b"), "m") == ["a", "b"]
+    with pytest.raises(ValueError, match=r"^f: m must be a non-empty pattern, got ''$"):
+        rules.as_patterns("", "m", "f")
+    with pytest.raises(ValueError, match=r"^m must be a non-empty pattern, got ''$"):
+        rules.as_patterns("", "m")
+    with pytest.raises(TypeError, match=r"^f: m must be a glob string, .* got \{'a': 1\} \(dict\)$"):
+        rules.as_patterns({"a": 1}, "m", "f")
+    with pytest.raises(TypeError, match=r"^f: m must be a glob string, .* or an Layer type, got 3 \(int\)$"):
+        rules.as_patterns(3, "m", "f", rules.Convention(".", _Layer, "Layer"))
