@@ -141,12 +141,12 @@ def test_plateau_errors_name_what_is_wrong():
     with pytest.raises(TypeError, match="monitor must be a non-empty str"):
         PlateauCallback(monitor=3)
     # inside a GroupedOptimizer: the variables belong to the wrapped optimizer
-    grouped = mlp()
+    grouped = _linear(0.1)
     opt = lrkit.keras.param_groups(grouped).wrap(keras.optimizers.SGD(LearningRateSchedule(_rule())))
-    grouped.compile(opt, loss())
+    grouped.compile(opt, loss=mean_output)
     grouped.optimizer.build(grouped.trainable_variables)
     found = PlateauCallback("loss").attach(grouped)
-    assert found.state is grouped.optimizer.variables[1]
+    assert found.state is grouped.optimizer.variables[1] is opt.inner.variables[1]
 
 
 def _values(model):
@@ -159,9 +159,9 @@ def _slots(model):
 
 
 class _Snapshots(keras.callbacks.Callback):
-    def __init__(self):
+    def __init__(self, batches=False):
         super().__init__()
-        self.begin, self.end, self.batches = [], [], []
+        self.begin, self.end, self.batches, self.every_batch = [], [], [], batches
 
     def on_epoch_begin(self, epoch, logs=None):
         self.begin.append((_values(self.model), _slots(self.model)))
@@ -170,6 +170,8 @@ class _Snapshots(keras.callbacks.Callback):
         self.end.append((_values(self.model), _slots(self.model)))
 
     def on_train_batch_end(self, batch, logs=None):
+        if not self.every_batch:
+            return
         if BACKEND == "jax":
             self.model.jax_state_sync()
         self.batches.append(_values(self.model))
@@ -217,7 +219,7 @@ def test_gradual_unfreeze_by_step_and_bad_input():
     freeze(model, ["block_*"])
     model.compile(keras.optimizers.SGD(1e-2, momentum=0.9), loss())
     start = _values(model)
-    snaps = _Snapshots()
+    snaps = _Snapshots(batches=True)
     model.fit(x, y, batch_size=64, epochs=2, verbose=0, shuffle=False,
               callbacks=[GradualUnfreeze({6: "block_1*"}, per="step"), snaps])
     first = [i for i, v in enumerate(snaps.batches)
@@ -230,3 +232,27 @@ def test_gradual_unfreeze_by_step_and_bad_input():
         GradualUnfreeze({1: "head"}, per="batch")
     with pytest.raises(ValueError, match="stage 1: patterns match no variable"):
         model.fit(x, y, epochs=1, verbose=0, callbacks=[GradualUnfreeze({1: "decoder"})])
+
+
+def test_compiled_value_with_the_variable_equals_the_python_formula():
+    """The step's value reads the multiplier variable through OnPlateau.value (stop, then and
+    the min_lr floor included) and equals the Python evaluation at every step."""
+    rule = OnPlateau(lrkit.warmup(lrkit.Constant(0.5), 4), stop=12, then=lrkit.Linear(1.0, 0.0, 8),
+                     min_lr=0.2, factor=0.5)
+    schedule = LearningRateSchedule(rule)
+    opt = keras.optimizers.SGD(schedule)
+    found = PlateauCallback().attach(_compiled(opt))
+    for scale in (1.0, 0.5, 0.0625):
+        state = {**rule.state_dict(), "scale": scale}
+        found.write(state)
+        got = [float(keras.ops.convert_to_numpy(schedule(keras.ops.convert_to_tensor(n, "int32"))))
+               for n in range(24)]
+        want = [rule.value(n, scale) for n in range(24)]
+        np.testing.assert_allclose(got, want, rtol=1e-6, atol=0)
+        assert (min(want[1:12]) < 0.2) is (scale == 1.0)  # the floor binds once cut
+
+
+def _compiled(opt):
+    model = _linear(0.1)
+    model.compile(opt, loss=mean_output)
+    return model
