@@ -346,3 +346,47 @@ def test_as_patterns_by_hand() -> None:
         rules.as_patterns({"a": 1}, "m", "f")
     with pytest.raises(TypeError, match=r"^f: m must be a glob string, .* or an Layer type, got 3 \(int\)$"):
         rules.as_patterns(3, "m", "f", rules.Convention(".", _Layer, "Layer"))
+
+
+def test_matcher_records_and_defaults() -> None:
+    import re
+
+    patterns = ("a", "re:x$", re.compile("y"), "class:N*", (int, str))
+    got = [(m.text, m.kind) for m in map(rules.compile_pattern, patterns)]
+    assert got == [("a", "glob"), ("re:x$", "regex"), ("re:y", "regex"), ("class:N*", "class"),
+                   ("int|str", "type")]
+    assert repr(rules.compile_pattern("a.*")) == "Matcher('a.*')"
+    with pytest.raises(ValueError, match=r"^pattern must be a non-empty pattern, got ''$"):
+        rules.compile_pattern("")
+    with pytest.raises(TypeError, match=r"^pattern must be a glob string, .* got \(\) \(tuple\)$"):
+        rules.compile_pattern(())  # an empty tuple names no class
+    one = rules.compile_pattern((int,))
+    assert one("x", 3) is True and one("x", "s") is False
+    # a tuple of classes checked against the convention's base, each class
+    both = rules.compile_pattern((_Dense, _Norm), rules.Convention(".", _Layer, "Layer"))
+    assert both("x", _Norm()) is True and both("x", _Layer()) is False
+
+
+def test_glob_prefixes_at_every_separator() -> None:
+    assert rules.compile_pattern("a.")("a..b") is True  # the prefix cut at the second "."
+    assert rules.compile_pattern("a.b")("a.b.c.d") is True
+
+
+def test_convention_separator_is_one_character() -> None:
+    for bad in ("ab", "", 3):
+        with pytest.raises(ValueError, match=r"^Convention: sep must be one character, got "):
+            rules.Convention(bad)
+
+
+def test_assign_layer_ids_with_the_convention_and_rows() -> None:
+    slashed = [Leaf("enc/block_0/k", "/", (2, 2)), Leaf("enc/block_1/k", "/", (2, 2))]
+    got = assign(slashed, decay=0.5, layer_ids={"enc/block_0": 0, "enc/block_1": 1}, convention=SLASHES)
+    assert got.multipliers() == {"enc/block_0/k": (0.5, 1.0), "enc/block_1/k": (1.0, 1.0)}
+    row = got.rows[0]
+    assert row.leaf is slashed[0] and row.match.leaf is slashed[0] and row.match.status == "train"
+    leaves = [Leaf("blocks.0.w", ".", (2, 2)), Leaf("blocks.0.v", ".", (2, 2))]
+    clash = [Rule("blocks.0.w", lr_mult=2.0, name="x"), Rule("blocks.0.v", lr_mult=3.0, name="x")]
+    with pytest.raises(ValueError, match=(
+            r"^f: two groups named 'x' have different multipliers \(lr_scale/weight_decay_scale "
+            r"\(2.0, 1.0\) vs \(3.0, 1.0\)\); give the rules distinct names$")):
+        assign(leaves, clash, owner="f")
