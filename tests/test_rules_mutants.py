@@ -8,6 +8,8 @@ separator, and every message naming its owner and argument.
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from lrkit import rules
@@ -100,6 +102,11 @@ def test_rule_selects_by_the_leafs_own_separator() -> None:
 
 
 # -- assign: what it passes on -------------------------------------------------------------------
+# mutmut 3 runs every function through a trampoline (extra stack frames): a warning's stacklevel
+# cannot be checked there, only in an ordinary run
+UNDER_MUTMUT = f"{os.sep}mutants{os.sep}" in rules.__file__
+
+
 def _adapter(leaves, rules_):
     return assign(leaves, rules_)  # an adapter's public function calling assign with the defaults
 
@@ -107,6 +114,8 @@ def _adapter(leaves, rules_):
 def test_unused_rule_warning_points_at_the_adapters_caller() -> None:
     with pytest.warns(UserWarning, match=r"^param_groups: rules matching no parameter: nothing$") as rec:
         _adapter([Leaf("a.w", ".", (2, 2))], {"nothing": 2.0})  # this line
+    if UNDER_MUTMUT:
+        return
     assert rec[0].filename == __file__
     import inspect
     src = inspect.getsource(test_unused_rule_warning_points_at_the_adapters_caller).splitlines()
@@ -244,7 +253,7 @@ def test_match_rules_warning_location_and_silence() -> None:
     leaves = [Leaf("a.w", ".", (2, 2))]
     with pytest.warns(UserWarning, match=r"^rules: rules matching no parameter: zz$") as rec:
         _adapter_matching(leaves, {"zz": 2.0})
-    assert rec[0].filename == __file__
+    assert UNDER_MUTMUT or rec[0].filename == __file__
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # every rule used: no warning at all
         rules.match_rules(leaves, {"a": 2.0})
