@@ -35,7 +35,6 @@ until its stage.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import keras
@@ -71,6 +70,7 @@ class PlateauVariables:
         return out
 
     def write(self, state: dict[str, Any]) -> None:
+        """Store a controller state (the keys of :meth:`read`) in the two variables."""
         raw = np.empty(_SIZE, dtype=np.int32)
         for i, k in enumerate(_COUNTERS):
             raw[i] = int(state[k])
@@ -183,9 +183,7 @@ class PlateauCallback(keras.callbacks.Callback):
                 return  # no validation this epoch (validation_freq)
             raise ValueError(f"{OWNER}: monitor={self.monitor!r} is not in the epoch logs; they "
                              f"have {sorted(logs)}")
-        metric = metric_value(logs[self.monitor], OWNER)
-        if math.isnan(metric):
-            raise ValueError(f"{OWNER}: logs[{self.monitor!r}] is NaN at epoch {epoch}")
+        metric = metric_value(logs[self.monitor], OWNER)  # NaN: a bad epoch, as in Plateau
         optimizer = self.model.optimizer
         found = attach(optimizer)
         _, schedule = plateau_schedule(optimizer)

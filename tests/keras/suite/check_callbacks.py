@@ -15,8 +15,9 @@ from tests.keras.suite._models import digits, loss, mlp
 
 BACKEND = keras.backend.backend()
 STEPS = 2  # optimizer steps per epoch in the plateau tests
-# float64 metrics: 0.9 - 1e-12 improves on 0.9 (abs threshold 0) in float64, not in float32
-METRICS = [5.0, 4.0, 4.0, 4.0, 0.9, 0.9 - 1e-12, 0.9, 0.9, 0.9, 0.8, 0.8, 0.8]
+# float64 metrics: 0.9 - 1e-12 improves on 0.9 (abs threshold 0) in float64, not in float32;
+# a NaN metric is a bad epoch, as for Plateau (and torch)
+METRICS = [5.0, 4.0, 4.0, 4.0, 0.9, 0.9 - 1e-12, 0.9, 0.9, 0.9, 0.8, float("nan"), 0.8]
 OPTIONS = dict(patience=1, factor=0.5, cooldown=1, threshold=0.0, threshold_mode="abs")
 
 
