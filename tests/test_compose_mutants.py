@@ -44,6 +44,7 @@ def test_warmup_phase_boundaries_by_hand() -> None:
     assert warmup(s, 10, prefix=False).phase_boundaries() == (10.0, 30.0)  # overlaid
     assert warmup(s, 0).phase_boundaries() == (30.0,)  # no warmup, no boundary of its own
     assert warmup(ONE, 10).phase_boundaries() == (10.0,)
+    assert warmup(ONE, 1).phase_boundaries() == (1.0,)  # a one-step warmup is a phase too
 
 
 def test_sequence_phase_boundaries_inside_each_phase() -> None:
