@@ -8,9 +8,14 @@ there, runs ``mutmut run`` and prints the mutation score of every file::
     score = (killed + timeout) / (mutants - not checked - listed as equivalent)
 
 A mutant "survives" when the selected tests still pass with it; "no tests" mutants (code no
-selected test reaches) count as survivors. ``--fast`` runs the subset CI runs on every push (the
-finder's suggestion rules and the schedule formulas) and exits non-zero when a file scores below
-``--min-score`` or a survivor is not listed in :data:`EQUIVALENT`.
+selected test reaches) count as survivors. In the scratch copy hypothesis does not shrink a failing
+example (a property a mutant breaks fails at its first counterexample instead of running into
+mutmut's timeout). ``--rev HEAD`` mutates a commit instead of the working tree, so that other
+people's uncommitted edits in a shared tree stay out of the score.
+
+``--fast`` runs the subset CI runs on every push (the finder's suggestion rules and the schedule
+formulas) and exits non-zero when a file scores below ``--min-score`` or a survivor is not listed
+in :data:`EQUIVALENT`.
 
 Usage::
 
