@@ -389,9 +389,10 @@ def test_convention_separator_is_one_character() -> None:
 
 def test_assign_layer_ids_with_the_convention_and_rows() -> None:
     slashed = [Leaf("enc/block_0/k", "/", (2, 2)), Leaf("enc/block_1/k", "/", (2, 2))]
-    got = assign(slashed, decay=0.5, layer_ids={"enc/block_0": 0, "enc/block_1": 1}, convention=SLASHES)
-    assert got.multipliers() == {"enc/block_0/k": (0.5, 1.0), "enc/block_1/k": (1.0, 1.0)}
-    row = got.rows[0]
+    # ids against the automatic order, so that only the patterns cut at "/" can give them
+    got = assign(slashed, decay=0.5, layer_ids={"enc/block_0": 1, "enc/block_1": 0}, convention=SLASHES)
+    assert got.multipliers() == {"enc/block_0/k": (1.0, 1.0), "enc/block_1/k": (0.5, 1.0)}
+    row = got.rows[1]
     assert row.leaf is slashed[0] and row.match.leaf is slashed[0] and row.match.status == "train"
     leaves = [Leaf("blocks.0.w", ".", (2, 2)), Leaf("blocks.0.v", ".", (2, 2))]
     clash = [Rule("blocks.0.w", lr_mult=2.0, name="x"), Rule("blocks.0.v", lr_mult=3.0, name="x")]
