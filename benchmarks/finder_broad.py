@@ -1,7 +1,9 @@
 """The broad suite of the finder benchmark (issue 15): ground truth, recorded range tests, and
 every candidate rule scored on a development and a held-out half.
 
-Run through ``python benchmarks/bench_finder_quality.py --suite broad [--phase truth|curves|score|train]``.
+Run through ``python benchmarks/bench_finder_quality.py --suite broad [--phase PHASE]``, PHASE one of
+truth|curves|score|train|candidates|issue5
+(``candidates``: the second round of rules, :mod:`finder_candidates`).
 
 * **truth** -- for each of the 24 tasks of :mod:`finder_tasks` and both schedules (a one-cycle peak,
   a constant rate), train at every rate of :data:`GRID` with :data:`TRUTH_SEEDS` seeds. The *band*
@@ -14,7 +16,8 @@ Run through ``python benchmarks/bench_finder_quality.py --suite broad [--phase t
   Cached per run in ``results/finder_broad_truth.json`` (a restart resumes).
 * **curves** -- per task and finder seed, the range tests every rule reads: lrkit's core test with
   the spike stop disabled (lrkit's own stop is replayed on it exactly: the same batches give the
-  same losses), the settled sweep (``find_lr(target="constant")``), a Lightning-style curve
+  same losses) and the same 25 steps (two decades) longer for lrkit's widening, the settled sweep
+  (``find_lr(target="constant")``), a Lightning-style curve
   (1e-8..1) and torch-lr-finder's own run. Cached in ``results/finder_broad_curves.json``.
 * **score** -- every candidate rule on every curve: in band, and the gap to the best, read off the
   ground truth's mean curve interpolated in log rate (linear between grid points, the end values
@@ -44,6 +47,7 @@ STEP = 0.5  # decades between grid rates
 GRID = tuple(float(10.0 ** e) for e in np.arange(-4.0, 0.51, STEP))  # 1e-4 .. 3.16
 TRUTH_SEEDS = (0, 1)
 FINDER_SEEDS = (0, 1, 2)
+RATIO = (10.0 / 1e-7) ** (1 / 99)  # the rate ratio per step of lrkit's default test
 SCHEDULES = ("one_cycle", "constant")
 
 
@@ -136,6 +140,14 @@ def main(phase: str) -> None:
         score_all(dev, held)
     if phase == "train":
         train_default(dev, held)
+    if phase == "candidates":
+        import finder_candidates
+
+        finder_candidates.run(dev, held)
+    if phase == "issue5":
+        import finder_issue5_check
+
+        finder_issue5_check.run()
 
 
 # ----------------------------------------------------------------------------- range tests
@@ -208,9 +220,13 @@ def run_curves(names: list[str]) -> None:
             k = f"{name}|{seed}"
             c = curves.setdefault(k, {})
             if "open" not in c:  # the test with the spike stop off: lrkit's own stops are replayed
-                c["open"] = core_curve(task, seed, spike=1e12)
-            if "settled" not in c:
-                c["settled"] = core_curve(task, seed, target="constant")
+                c["open"] = core_curve(task, seed, spike=1e12, widen=0)
+            if "open_wide" not in c:  # the same rates and 25 steps (2 decades) more: lrkit's widening
+                c["open_wide"] = core_curve(task, seed, spike=1e12, widen=0, end=10.0 * RATIO ** 25,
+                                            num_steps=125)
+            if c.get("settled", {}).get("version") != 2:  # recorded with widening (issue 15, round 2)
+                c["settled"] = core_curve(task, seed, target="constant", settle=True)
+                c["settled"]["version"] = 2
             if "lightning" not in c:
                 c["lightning"] = core_curve(task, seed, start=1e-8, end=1.0, spike=1e12)
             if "torch_lr_finder" not in c:
@@ -227,11 +243,11 @@ def replay(open_curve: dict[str, Any], **kw: Any) -> Any:
 
     losses = [math.nan if v is None else v for v in open_curve["losses"]]
     it = iter(losses)
-    r = find_lr(lambda lr: next(it), start=1e-7, end=10.0, num_steps=100, **kw)
+    r = find_lr(lambda lr: next(it), start=1e-7, end=10.0, num_steps=100, **kw)  # widens on the wide curve
     return FinderResult(r.lrs, r.losses, r.smoothed, r.usable, r.stop_reason)
 
 
-def features(c: dict[str, Any]) -> dict[str, Any]:
+def features(c: dict[str, Any], task: str) -> dict[str, Any]:
     """What the candidate rules read off one task/seed's recorded tests (None where a rule has
     no suggestion)."""
     import bench_finder_quality as bq
@@ -239,9 +255,11 @@ def features(c: dict[str, Any]) -> dict[str, Any]:
     from lrkit.finder import FinderResult, NoSuggestion
     from lrkit.finder.rules import breakdown_edge, censored, window
 
-    ours = replay(c["open"])
+    ours = replay(c["open_wide"])  # the default test: no widening
+    f_wide = replay(c["open_wide"], widen=2.0)
     settled = FinderResult.from_dict(c["settled"])
-    f: dict[str, Any] = {"result": ours}
+    kind = "adaptive" if ft.BY_NAME[task].opt in ("adam", "adamw", "rmsprop") else "sgd"
+    f: dict[str, Any] = {"result": ours, "kind": kind, "result_wide": f_wide}
     try:
         w = window(ours.lrs, ours.losses, ours.smoothed, ours.usable)
         e = breakdown_edge(w)
@@ -253,6 +271,14 @@ def features(c: dict[str, Any]) -> dict[str, Any]:
         f.update(edge=None, cap=None, cmin=None, first=None)
     f["trained_edge"] = settled.settled.trained_edge if settled.settled is not None else None
     f["settled_result"] = settled
+    plain = replay(c["open"])  # round 1: no widening; constant rate from the settled sweep
+    try:
+        wp = window(plain.lrs, plain.losses, plain.smoothed, plain.usable)
+        open_end = censored(wp, breakdown_edge(wp))
+    except NoSuggestion:
+        open_end = True
+    f["round1"] = {"one_cycle": suggest_or_none(plain, "lrkit", "one_cycle"),
+                   "constant": None if open_end else suggest_or_none(settled, "settled", "constant")}
     fa = FinderResult.from_dict(c["open"])  # fastai's stop: 4x the best smoothed loss, no spike stop
     lrs, losses = bq.fastai_trim(fa)
     for name, fn in (("fastai minimum*", bq.fastai_minimum), ("fastai steep*", bq.fastai_steep),
@@ -298,12 +324,18 @@ def families() -> dict[str, Any]:
     }
 
 
+DEFAULT = "lrkit:lrkit (default)"
+
+
 def fixed_rules() -> dict[str, Any]:
     """Rules with no constant to tune: lrkit's as shipped, the classic rules, the peers."""
     rules: dict[str, Any] = {
-        "lrkit:lrkit (default)": lambda f, sc: suggest_or_none(
-            f["settled_result"] if sc == "constant" else f["result"], "lrkit", sc),
-        "lrkit:lrkit, no settled sweep": lambda f, sc: suggest_or_none(f["result"], "lrkit", sc),
+        "lrkit:lrkit (default)": lambda f, sc: suggest_or_none(f["result"], "lrkit", sc),
+        "lrkit:lrkit, widen=2": lambda f, sc: suggest_or_none(f["result_wide"], "lrkit", sc),
+        "lrkit:settled (settled sweep, round-1 constant rule)": lambda f, sc: suggest_or_none(
+            f["settled_result"] if sc == "constant" else f["result"],
+            "settled" if sc == "constant" else "lrkit", sc),
+        "round-1 default (edge/5; settled sweep; no widening)": lambda f, sc: f["round1"][sc],
     }
     for rule in ("minimum", "steepest", "valley"):
         rules[f"lrkit:{rule}"] = lambda f, sc, rule=rule: suggest_or_none(f["result"], rule, sc)
@@ -346,7 +378,7 @@ def score_all(dev: list[str], held: list[str]) -> dict[str, Any]:
     cache = _load(TRUTH)
     names = dev + held
     truths = {n: truth_of(n, cache) for n in names}
-    feats = {(n, s): features(curves[f"{n}|{s}"]) for n in names for s in FINDER_SEEDS}
+    feats = {(n, s): features(curves[f"{n}|{s}"], n) for n in names for s in FINDER_SEEDS}
     out: dict[str, Any] = {"rows": [], "tuned": {}}
     lines = ["| rule | schedule | constant (chosen on dev) | dev in band | held-out in band | held-out: no "
              "suggestion | mean gap | worst gap | runs >3 | runs >10 | spread median | spread worst |",
@@ -384,10 +416,13 @@ def score_all(dev: list[str], held: list[str]) -> dict[str, Any]:
 
 def per_task_table(dev: list[str], held: list[str], truths: dict[str, Any],
                    feats: dict[tuple[str, int], Any]) -> str:
-    """Per task: the bands, lrkit's default suggestions (3 seeds) and the test's cost."""
+    """Per task: the bands, lrkit's default suggestions (3 seeds, optimizer given) and the test's
+    cost: the steps lrkit's test took with its own stops (widening included), and for an unknown
+    optimizer's constant rate the plain 100 steps plus the settled sweep."""
     lines = ["| half | task | one-cycle band | lrkit one-cycle | constant band | lrkit constant | "
-             "run steps | test / run | test + settled / run |", "|" + "---|" * 9]
-    default = fixed_rules()["lrkit:lrkit (default)"]
+             "run steps | test steps (mean) | test / run | test + settled sweep / run |",
+             "|" + "---|" * 10]
+    default = fixed_rules()[DEFAULT]
     for half, names in (("dev", dev), ("held-out", held)):
         for name in names:
             task = ft.BY_NAME[name]
@@ -400,8 +435,10 @@ def per_task_table(dev: list[str], held: list[str], truths: dict[str, Any],
                           ", ".join("None" if v is None else f"{v:.2g}" for v in vals)]
             settled_steps = [feats[(name, s)]["settled_result"].settled for s in FINDER_SEEDS]
             extra = statistics.fmean(0 if x is None else x.steps_run for x in settled_steps)
+            test = statistics.fmean(len(feats[(name, s)]["result"].lrs) for s in FINDER_SEEDS)
             steps = ft.run_steps(task)
-            lines.append(f"| {half} | {name} | {' | '.join(cells)} | {steps} | {100 / steps:.2f} | "
+            lines.append(f"| {half} | {name} | {' | '.join(cells)} | {steps} | {test:.0f} | "
+                         f"{test / steps:.2f} | "
                          f"{(100 + extra) / steps:.2f} |")
     return "\n".join(lines) + "\n"
 
@@ -411,7 +448,7 @@ def train_default(dev: list[str], held: list[str]) -> None:
     the truth file under the suggested rate) and compare the measured gap with the interpolated one."""
     curves = _load(CURVES)
     cache = _load(TRUTH)
-    default = fixed_rules()["lrkit:lrkit (default)"]
+    default = fixed_rules()[DEFAULT]
     lines = ["| half | schedule | runs | in band | measured mean gap | measured worst gap | runs >3 "
              "| runs >10 | interpolated mean gap |", "|" + "---|" * 9]
     for half, names in (("dev", dev), ("held-out", held)):
@@ -421,7 +458,7 @@ def train_default(dev: list[str], held: list[str]) -> None:
                 task = ft.BY_NAME[name]
                 t = truth_of(name, cache)[sched]
                 for seed in FINDER_SEEDS:
-                    lr = default(features(curves[f"{name}|{seed}"]), sched)
+                    lr = default(features(curves[f"{name}|{seed}"], name), sched)
                     if lr is None:
                         continue
                     k = key(name, sched, lr, seed)

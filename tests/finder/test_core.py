@@ -7,6 +7,7 @@ what the test is about.
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import subprocess
@@ -53,8 +54,9 @@ class SoftmaxDigits:
 
 
 def curve_fn(values: list[float]):
-    """A step function replaying a given loss sequence (for shape-specific tests)."""
-    it = iter(values)
+    """A step function replaying a given loss sequence (for shape-specific tests), then holding its
+    last value (a test that never broke down is widened past its end: the loss stays flat there)."""
+    it = itertools.chain(values, itertools.repeat(values[-1]))
     return lambda lr: next(it)
 
 
@@ -243,21 +245,28 @@ def test_rise_point_is_where_the_centred_loss_passes_factor_times_its_minimum():
     assert rise_point(lrs, np.asarray(values[:62] + [1.75] * 38), 1.2) == lrs[-1]
 
 
-def test_lrkit_rule_is_the_edge_over_the_target_divisor():
-    # the documented formula: eta = min(sqrt(eta_1.2 * eta_1.5) / d_target, eta_{i*-1})
-    from lrkit.finder.rules import EDGE_DIVISOR, window
+def test_lrkit_rule_is_the_edge_over_5_and_for_a_constant_rate_the_median_of_three_readings():
+    # the documented formulas: one-cycle eta = min(sqrt(eta_1.2 * eta_1.5) / 5, eta_{i*-1});
+    # constant eta = min(median(edge / 5, EMA minimum / 10, valley) / 1.5, eta_{i*-1})
+    from lrkit.finder.rules import CONSTANT_SHRINK, EDGE_DIVISOR, valley, window
 
     values = [1.0] * 30 + list(np.linspace(1.0, 0.1, 21)) + [0.1] * 19
     values += [0.1 + 0.005 * k for k in range(1, 31)]  # rises 20% at step 73, 50% at step 79
     r = find_lr(curve_fn(values), spike=100.0, diverge=100.0)
     edge = math.sqrt(_rate_at(73) * _rate_at(79))
     w = window(r.lrs, r.losses, r.smoothed, r.usable)
-    assert EDGE_DIVISOR == {"one_cycle": 5.0, "constant": 20.0}
+    assert EDGE_DIVISOR == {"one_cycle": 5.0} and CONSTANT_SHRINK == 1.5
     cap = w.lrs[w.centred_argmin - 1]
-    assert edge / 20 < cap < edge / 2  # the constant rate is the edge / 20; the peak is capped
-    for target, d in EDGE_DIVISOR.items():
-        # (the log of a straight rise is slightly curved: its tiny "noise" moves the floor by <0.2%)
-        assert r.suggest("lrkit", target=target) == pytest.approx(min(edge / d, cap), rel=2e-3)
+    assert w.centred_argmin == 66 and cap == _rate_at(65)  # the end of the flat minimum, 50..69 centred
+    assert edge / 5 > cap  # the peak is capped below the minimum
+    # (the log of a straight rise is slightly curved: its tiny "noise" moves the floor by <0.2%)
+    assert r.suggest("lrkit", target="one_cycle") == pytest.approx(min(edge / 5, cap), rel=2e-3)
+    # the three readings: edge / 5 = rate_79 / 8.6; the lagging EMA's minimum is the window's last
+    # point, 79, so minimum = rate_79 / 10; the valley sits at step 52 (skip 8, longest decreasing
+    # run 8..79, 8 + 71//3 + 71//6 + ... = 52). Median: rate_79 / 10, shrunk by 1.5 -- below the cap
+    assert w.argmin == 79 and valley(w, "constant") == _rate_at(52)
+    assert r.suggest("lrkit", target="constant") == pytest.approx(_rate_at(79) / 15, rel=1e-12)
+    assert _rate_at(79) / 15 < cap
 
 
 def test_never_suggests_on_the_recovery_slope_after_a_spike():
@@ -284,7 +293,7 @@ def test_too_few_points_gives_no_suggestion_with_a_reason():
     assert isinstance(info.value, ValueError)
     with pytest.raises(NoSuggestion):
         r.schedule("one_cycle", total_steps=100)
-    assert r.suggestions() == dict.fromkeys(("lrkit", "minimum", "steepest", "valley", "probe"))
+    assert r.suggestions() == dict.fromkeys(("lrkit", "minimum", "steepest", "valley", "probe", "settled"))
 
 
 def test_a_loss_that_never_decreases_gives_no_suggestion():

@@ -4,6 +4,7 @@ defect was reported on one; synthetic curves only where the exact shape is the p
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
@@ -133,14 +134,41 @@ def test_a_suggestion_is_never_the_first_rate_of_the_test():
 
 
 def test_a_loss_that_never_breaks_down_gives_no_suggestion_but_a_reason():
-    # the edge would be the last rate tested -- a lower bound, not an edge
-    losses = list(2.0 * np.exp(-np.linspace(0, 4, 100)))
-    it = iter(losses)
-    r = find_lr(lambda lr: next(it))
-    assert r.stop_reason == "completed"
+    # the edge would be the last rate tested -- a lower bound, not an edge; the test was widened
+    # two decades past its end first (25 steps at the same ratio) and still never broke down
+    def step(lr: float) -> float:
+        return 2.0 * math.exp(-4.0 * (math.log10(lr) + 7.0) / 10.0)
+
+    r = find_lr(step, widen=2)
+    assert r.stop_reason == "completed" and len(r.lrs) == 125
+    assert r.lrs[-1] == pytest.approx(10.0 * (1e8 ** (1 / 99)) ** 25, rel=1e-9)
     assert r.suggestion is None and "never broke down" in r.reason and "end" in r.reason
     with pytest.raises(NoSuggestion, match="never broke down"):
         r.suggest(target="constant")
+    plain = find_lr(step)  # widening is opt-in (for now): the plain test ends at `end`
+    assert len(plain.lrs) == 100 and plain.suggestion is None and "never broke down" in plain.reason
+
+
+@pytest.mark.parametrize("widen", [-1, "2", None])
+def test_bad_widen_is_refused_by_name(widen):
+    with pytest.raises((ValueError, TypeError), match="widen"):
+        find_lr(lambda lr: 1.0, widen=widen)
+
+
+def test_a_loss_breaking_down_past_the_end_is_found_by_widening():
+    # a convex model that tolerates large rates: the loss falls up to 30 and breaks down past it.
+    # Without widening the test ends at 10 with no suggestion; widened, it finds the edge near 30
+    # and backs off from it
+    def step(lr: float) -> float:
+        return 1.0 / (1.0 + lr) + (0.0 if lr < 30.0 else (lr / 30.0) ** 4 - 1.0)
+
+    assert find_lr(step).suggestion is None
+    r = find_lr(step, widen=2)
+    assert 10.0 < r.lrs[-1] <= 1000.0 and r.stop_reason != "completed"
+    edge = breakdown_edge(window(r.lrs, r.losses, r.smoothed, r.usable))
+    assert 15.0 <= edge <= 60.0
+    assert r.suggestion == pytest.approx(min(edge / 5.0, r.lrs[window(r.lrs, r.losses, r.smoothed,
+                                                                      r.usable).centred_argmin - 1]))
 
 
 @pytest.mark.parametrize("seed", range(6))
@@ -195,7 +223,7 @@ def test_any_curve_suggestion_and_suggest_agree_and_never_an_edge(values, noise)
     values = values + [values[-1]] * (100 - len(values))
     rng = np.random.default_rng(len(values))
     values = list(np.asarray(values) * np.exp(noise * rng.standard_normal(100)))
-    it = iter(values)
+    it = itertools.chain(values, itertools.repeat(values[-1]))  # flat past the end, if widened
     r = find_lr(lambda lr: next(it))
     assert_agree(r)
     for target in ("one_cycle", "constant"):

@@ -33,7 +33,8 @@ def _problem():
 
 def test_one_bar_for_every_phase_left_as_a_summary(capsys):
     step, reset, state = _problem()
-    r = lrkit.find_lr(step, reset=reset, target="constant", rule="probe", num_steps=80, progress=True)
+    r = lrkit.find_lr(step, reset=reset, target="constant", rule="probe", num_steps=80, settle=True,
+                      progress=True)
     err = capsys.readouterr().err
     assert "settled sweep" in err and "probes" in err      # the bar named each phase
     last = err.replace("\r", "\n").strip().splitlines()[-1]

@@ -5,6 +5,7 @@ precise curve shape is what the test is about."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -63,7 +64,7 @@ def test_rates_of_the_two_phases():
 
 
 # ----------------------------------------------------------------------------- find_lr
-def test_constant_target_runs_the_settled_sweep_from_the_initial_state():
+def test_settle_true_runs_the_settled_sweep_from_the_initial_state():
     model, reset, resets = resettable()
     seen = []
 
@@ -71,7 +72,7 @@ def test_constant_target_runs_the_settled_sweep_from_the_initial_state():
         seen.append(lr)
         return model(lr)
 
-    r = find_lr(step, start=1e-4, end=1e4, target="constant", reset=reset)
+    r = find_lr(step, start=1e-4, end=1e4, target="constant", reset=reset, settle=True)
     st = r.settled
     assert st is not None and len(resets) == 1
     assert model.calls == len(r.lrs) + st.steps_run
@@ -83,30 +84,43 @@ def test_constant_target_runs_the_settled_sweep_from_the_initial_state():
     np.testing.assert_allclose(tail[:S.SETTLE_STEPS], S.settle_rates(st.edge), rtol=1e-12)
     np.testing.assert_allclose(tail[S.SETTLE_STEPS:], S.sweep_rates(st.edge)[:len(st.lrs)], rtol=1e-12)
     assert st.trained_edge == S.trained_edge(np.asarray(st.lrs), np.asarray(st.losses), st.loss0)
-    # the suggestion: the trained edge / 12, at most half the first edge, below the loss minimum
+    # rule "settled": the trained edge / 12, at most half the first edge, below the loss minimum
     cap = float(w.lrs[w.centred_argmin - 1])
     want = min(st.trained_edge / S.CONSTANT_DIVISOR, st.edge / S.EDGE_CAP, cap)
-    assert r.suggestion == pytest.approx(want, rel=1e-12)
+    assert r.suggest("settled") == pytest.approx(want, rel=1e-12)
+    # the default rule does not read the settled sweep
+    assert r.suggestion == replace(r, settled=None).suggestion
     # the one-cycle suggestion reads the first test alone
     peak = min(st.edge / EDGE_DIVISOR["one_cycle"], cap)
     assert r.suggest(target="one_cycle") == pytest.approx(peak, rel=1e-12)
 
 
-def test_without_reset_or_with_settle_false_the_constant_rate_falls_back():
+def test_the_default_constant_rate_reads_the_first_test_alone():
+    # since issue 15's second round lrkit's constant-rate rule reads the first test:
+    # median(edge / 5, minimum, valley) / 1.5, capped; the settled sweep feeds the rule "settled"
+    from lrkit.finder.rules import log_median, minimum, valley
+
     model = SoftmaxDigits()
     r = find_lr(model, start=1e-4, end=1e4, target="constant")
     assert r.settled is None and model.calls == len(r.lrs)
     w = window(r.lrs, r.losses, r.smoothed, r.usable)
-    assert r.suggestion == pytest.approx(min(breakdown_edge(w) / 20, float(w.lrs[w.centred_argmin - 1])))
+    readings = [breakdown_edge(w) / 5, minimum(w, "constant"), valley(w, "constant")]
+    assert all(v > w.lrs[0] for v in readings)
+    want = min(log_median(readings) / 1.5, float(w.lrs[w.centred_argmin - 1]))
+    assert r.suggestion == pytest.approx(want, rel=1e-12)
+    assert r.suggestion == pytest.approx(min(sorted(readings)[1] / 1.5, float(w.lrs[w.centred_argmin - 1])),
+                                         rel=1e-12)
     model, reset, resets = resettable()
     r = find_lr(model, start=1e-4, end=1e4, target="constant", reset=reset, settle=False)
     assert r.settled is None and not resets
+    with pytest.raises(NoSuggestion, match="no settled sweep"):
+        r.suggest("settled", target="constant")
     # a one-cycle test does not settle unless asked to
     model, reset, resets = resettable()
     assert find_lr(model, start=1e-4, end=1e4, reset=reset).settled is None and not resets
     r = find_lr(model, start=1e-4, end=1e4, reset=reset, settle=True)
     assert r.settled is not None and len(resets) == 1
-    assert r.suggest(target="constant") <= r.settled.edge / S.EDGE_CAP
+    assert r.suggest("settled", target="constant") <= r.settled.edge / S.EDGE_CAP
 
 
 @pytest.mark.parametrize("settle, reset, words", [
@@ -123,21 +137,21 @@ def test_bad_settle_options(settle, reset, words):
 
 def test_repeats_settle_every_run_and_take_the_median():
     model, reset, resets = resettable()
-    r = find_lr(model, start=1e-4, end=1e4, target="constant", reset=reset, repeats=3)
+    r = find_lr(model, start=1e-4, end=1e4, target="constant", reset=reset, repeats=3, settle=True)
     assert len(r.runs) == 3 and all(run.settled is not None for run in r.runs)
     assert len(resets) == 2 + 3  # before runs 2 and 3, and before each settled sweep
-    values = sorted(run.suggest(target="constant") for run in r.runs)
-    assert r.suggestion == pytest.approx(values[1], rel=1e-12)
+    values = sorted(run.suggest("settled", target="constant") for run in r.runs)
+    assert r.suggest("settled") == pytest.approx(values[1], rel=1e-12)
 
 
 def test_round_trip_keeps_the_settled_sweep():
     model, reset, _ = resettable()
-    r = find_lr(model, start=1e-4, end=1e4, target="constant", reset=reset)
+    r = find_lr(model, start=1e-4, end=1e4, target="constant", reset=reset, settle=True)
     d = json.loads(json.dumps(r.to_dict()))
     assert d["settled"]["trained_edge"] == r.settled.trained_edge
     back = FinderResult.from_dict(d)
     assert back.settled == r.settled
-    assert back.suggestion == r.suggestion
+    assert back.suggestion == r.suggestion and back.suggest("settled") == r.suggest("settled")
 
 
 def test_a_settle_phase_that_diverges_ends_the_sweep():
@@ -153,11 +167,11 @@ def test_a_settle_phase_that_diverges_ends_the_sweep():
     def step(lr):
         return float("nan") if state["broken"] else model(lr)
 
-    r = find_lr(step, start=1e-4, end=1e4, target="constant", reset=reset2)
+    r = find_lr(step, start=1e-4, end=1e4, target="constant", reset=reset2, settle=True)
     st = r.settled
     assert len(st.settle_losses) == 1 and not st.lrs
     assert st.trained_edge == pytest.approx(st.edge / S.SETTLE_DIVISOR)
-    assert r.suggestion == pytest.approx(st.trained_edge / S.CONSTANT_DIVISOR)
+    assert r.suggest("settled") == pytest.approx(st.trained_edge / S.CONSTANT_DIVISOR)
 
 
 def test_a_lucky_first_batch_of_the_second_sweep_is_not_a_breakdown():
@@ -185,6 +199,13 @@ def test_no_settled_sweep_when_the_first_test_never_broke_down():
     assert r.stop_reason == "completed" and r.settled is None and len(calls) == n
     w = window(r.lrs, r.losses, r.smoothed, r.usable)
     assert breakdown_edge(w) == pytest.approx(1.0)
+    # widened two decades past the end (30 steps at this ratio, 10^(4/59) per step), flat there:
+    # still no breakdown, so still no settled sweep
+    calls.clear()
+    r = find_lr(step, start=1e-4, end=1.0, num_steps=n, target="constant", reset=lambda: None, widen=2)
+    assert r.settled is None and len(calls) == n + 30
+    w = window(r.lrs, r.losses, r.smoothed, r.usable)
+    assert breakdown_edge(w) == pytest.approx(r.lrs[-1]) == pytest.approx(10 ** (4 * 89 / 59 - 4))
     # the edge is censored (only a lower bound): no suggestion, with the reason, for either target
     assert r.suggestion is None and "never broke down" in r.reason
     for target in ("one_cycle", "constant"):

@@ -14,14 +14,16 @@ from lrkit.finder.probe import STEPS as PROBE_STEPS
 from lrkit.finder.probe import candidates, default_probe_fn, run_probes
 from lrkit.finder.result import FinderResult, combine
 from lrkit.finder.rules import RULE_NAMES, TARGETS
-from lrkit.finder.sweep import OWNER, check_sweep, rates, run_sweep
+from lrkit.finder.sweep import OWNER, Sweep, check_sweep, rates, run_sweep
 
-__all__ = ["find_lr", "check_options"]
+__all__ = ["find_lr", "check_options", "WIDEN"]
+
+WIDEN = 2.0  # the recommended ``widen``: decades past ``end`` when the loss never broke down
 
 
 def check_options(*, start: Any, end: Any, num_steps: Any, mode: Any, smoothing: Any, diverge: Any,
                   spike: Any, repeats: Any, rule: Any, target: Any,
-                  probe_steps: Any = PROBE_STEPS, settle: Any = None) -> dict[str, Any]:
+                  probe_steps: Any = PROBE_STEPS, settle: Any = None, widen: Any = 0.0) -> dict[str, Any]:
     """Validate every option of :func:`find_lr` (also used by the framework glue before it
     touches the model)."""
     start, end, num_steps, mode = check_sweep(start, end, num_steps, mode)
@@ -39,9 +41,12 @@ def check_options(*, start: Any, end: Any, num_steps: Any, mode: Any, smoothing:
     if settle is not None and not isinstance(settle, bool):
         raise TypeError(f"{OWNER}: settle must be True, False or None (run it for target='constant'), "
                         f"got {settle!r}")
+    widen = _check.number("widen", widen, OWNER)
+    if widen < 0:
+        raise ValueError(f"{OWNER}: widen must be >= 0 (decades past end; 0 never widens), got {widen!r}")
     return dict(start=start, end=end, num_steps=num_steps, mode=mode, smoothing=smoothing,
                 diverge=diverge, spike=spike, repeats=repeats, rule=rule, target=target,
-                probe_steps=probe_steps, settle=settle)
+                probe_steps=probe_steps, settle=settle, widen=widen)
 
 
 def find_lr(step_fn: Callable[[float], Any], *, start: float = 1e-7, end: float = 10.0,
@@ -50,7 +55,7 @@ def find_lr(step_fn: Callable[[float], Any], *, start: float = 1e-7, end: float 
             reset: Callable[[], Any] | None = None, rule: str = "lrkit", target: str = "one_cycle",
             probe_steps: int = PROBE_STEPS,
             probe_fn: Callable[[np.ndarray], Sequence[Any]] | None = None,
-            settle: bool | None = None, progress: bool = False) -> FinderResult:
+            settle: bool | None = None, widen: float = 0.0, progress: bool = False) -> FinderResult:
     r"""Run a learning-rate range test and suggest a rate.
 
     ``step_fn(lr)`` trains **one** step at rate ``lr`` and returns that step's loss (a number,
@@ -82,8 +87,7 @@ def find_lr(step_fn: Callable[[float], Any], *, start: float = 1e-7, end: float 
             suggests the candidate with the lowest mean loss over the probe's last quarter (the
             smallest one within 2% of the lowest). Probes run for ``target`` only.
         target: the default target of ``result.suggestion`` / ``result.suggest()``
-            (``"one_cycle"`` or ``"constant"``); ``"constant"`` also runs the settled sweep
-            when ``reset`` is given (see ``settle``).
+            (``"one_cycle"`` or ``"constant"``).
         probe_steps: steps per probe (``rule="probe"``); the whole test then takes
             ``num_steps * repeats + len(candidates) * probe_steps`` steps (at most 4 probes).
         probe_fn: ``probe_fn(rates) -> losses`` trains from the initial state at the given
@@ -93,9 +97,17 @@ def find_lr(step_fn: Callable[[float], Any], *, start: float = 1e-7, end: float 
             ``reset()``, then :data:`~lrkit.finder.settle.SETTLE_STEPS` steps at a twentieth of
             the breakdown edge and a second sweep of
             :data:`~lrkit.finder.settle.SWEEP_STEPS` steps, 160 steps more in all -- lrkit's
-            constant-rate suggestion reads it. ``None`` (the default) runs it when
-            ``target="constant"`` and ``reset`` is given; without it the constant-rate
-            suggestion falls back to the breakdown edge / 20. ``True`` needs ``reset``.
+            rule ``"settled"`` reads it (lrkit's constant-rate rule before issue 15's second
+            round; the default ``"lrkit"`` rule combines three readings of the first test and
+            does not). ``None`` (the default) runs it when ``reset`` is given and
+            ``target="constant"`` or ``rule="settled"``; ``False`` never (saves 160 steps when
+            only the default rule is wanted). ``True`` needs ``reset``.
+        widen: when an exponential test ran to ``end`` and the loss never broke down (its
+            breakdown edge would be the last rate: only a lower bound), the test goes on at the
+            same ratio per step for up to ``widen`` more decades (:data:`WIDEN` = 2 recommended:
+            25 steps with the defaults), stopping as usual -- so a model that tolerates large
+            rates still gets an edge to back off from. ``0`` (the default for now) never widens;
+            a linear test is never widened.
         progress: show a progress bar (tqdm, when installed).
 
     Returns:
@@ -113,7 +125,7 @@ def find_lr(step_fn: Callable[[float], Any], *, start: float = 1e-7, end: float 
         raise TypeError(f"{OWNER}: step_fn must be callable (lr -> loss), got {step_fn!r}")
     opts = check_options(start=start, end=end, num_steps=num_steps, mode=mode, smoothing=smoothing,
                          diverge=diverge, spike=spike, repeats=repeats, rule=rule, target=target,
-                         probe_steps=probe_steps, settle=settle)
+                         probe_steps=probe_steps, settle=settle, widen=widen)
     if probe_fn is not None and not callable(probe_fn):
         raise TypeError(f"{OWNER}: probe_fn must be callable (rates -> losses) or None, got {probe_fn!r}")
     if opts["rule"] == "probe" and probe_fn is None and not callable(reset):
@@ -124,7 +136,7 @@ def find_lr(step_fn: Callable[[float], Any], *, start: float = 1e-7, end: float 
         raise TypeError(f"{OWNER}: settle=True needs reset, a callable that restores the model "
                         f"before the settled sweep, got {reset!r}")
     if settle_on is None:
-        settle_on = opts["target"] == "constant" and callable(reset)
+        settle_on = callable(reset) and (opts["target"] == "constant" or opts["rule"] == "settled")
     if opts["repeats"] > 1 and not callable(reset):
         raise TypeError(f"{OWNER}: repeats={opts['repeats']} needs reset, a callable that restores "
                         f"the model between runs, got {reset!r}")
@@ -140,6 +152,8 @@ def find_lr(step_fn: Callable[[float], Any], *, start: float = 1e-7, end: float 
             bar.phase("lr range test" + (f" {k + 1}/{opts['repeats']}" if opts["repeats"] > 1 else ""))
             sweep = run_sweep(counted, planned, beta=opts["smoothing"], diverge=opts["diverge"],
                               spike=opts["spike"], progress=False)
+            if opts["widen"] > 0 and opts["mode"] == "exponential":
+                sweep = _widen(sweep, counted, opts, bar)
             run = FinderResult(sweep.lrs, sweep.losses, sweep.smoothed, sweep.usable,
                                sweep.stop_reason, opts["rule"], opts["target"])
             if settle_on:
@@ -159,6 +173,43 @@ def find_lr(step_fn: Callable[[float], Any], *, start: float = 1e-7, end: float 
     bar.close(f"lr range test: {'suggestion ' + format(sug, '.3g') if sug is not None else 'no suggestion'}"
               f" ({result.rule}, {result.target}; stop: {result.stop_reason})")
     return result
+
+
+def widened_rates(planned: np.ndarray, decades: float) -> np.ndarray:
+    r"""The rates past the planned end: :math:`\eta_{N-1} r^k`, :math:`k = 1 \dots K`, at the
+    planned ratio :math:`r = \eta_1/\eta_0` per step, :math:`K = \lceil \text{decades} /
+    \log_{10} r \rceil`."""
+    ratio = float(planned[1] / planned[0])
+    k = int(np.ceil(decades / np.log10(ratio) - 1e-9))
+    return float(planned[-1]) * ratio ** np.arange(1, k + 1, dtype=np.float64)
+
+
+def _widen(sweep: Sweep, step_fn: Callable[[float], Any], opts: dict[str, Any], bar: Progress) -> Sweep:
+    """Continue a test that ran to its end without the loss breaking down (see ``widen``): the
+    recorded steps are replayed through the same stopping rules (no training), then the model,
+    left where the test ended, trains on at the widened rates."""
+    from lrkit.finder.rules import NoSuggestion, breakdown_edge, censored, window
+
+    if sweep.stop_reason != "completed":
+        return sweep
+    try:
+        w = window(sweep.lrs, sweep.losses, sweep.smoothed, sweep.usable)
+        if not censored(w, breakdown_edge(w)):
+            return sweep
+    except NoSuggestion:
+        return sweep  # too few points or no fall of the loss: more rate is no remedy
+    extra = widened_rates(sweep.planned, opts["widen"])
+    recorded = iter(sweep.losses.tolist())
+    n_recorded = len(sweep.losses)
+    calls = [0]
+
+    def replay(lr: float) -> Any:
+        calls[0] += 1
+        return next(recorded) if calls[0] <= n_recorded else step_fn(lr)
+
+    bar.phase("lr range test: widened", len(extra))
+    return run_sweep(replay, np.concatenate([sweep.planned, extra]), beta=opts["smoothing"],
+                     diverge=opts["diverge"], spike=opts["spike"], progress=False)
 
 
 def _settle(result: FinderResult, step_fn: Callable[[float], Any],

@@ -54,8 +54,13 @@ class FinderResult:
     # -- suggestions -------------------------------------------------------------------
     def suggest(self, rule: str | None = None, *, target: str | None = None) -> float:
         """The rate suggested by ``rule`` (``"lrkit"``, ``"minimum"``, ``"steepest"``,
-        ``"valley"``, ``"probe"``) for a schedule of kind ``target`` (``"one_cycle"``: the peak
-        of a schedule that warms up and anneals; ``"constant"``: a rate held for the whole run).
+        ``"valley"``, ``"probe"``, ``"settled"``) for a schedule of kind ``target``
+        (``"one_cycle"``: the peak of a schedule that warms up and anneals; ``"constant"``: a
+        rate held for the whole run).
+
+        ``"settled"`` is lrkit's rule with the constant rate read off the settled sweep
+        (:mod:`lrkit.finder.settle`; lrkit's default before issue 15's second round), on a test
+        that ran it.
 
         Only lrkit's rules depend on ``target``; the classic rules return their classic value.
         ``"probe"`` exists only for the target the probes ran for (``find_lr(rule="probe")``).
@@ -86,7 +91,10 @@ class FinderResult:
                                    "points to suggest a rate")
             return log_median(values)
         w = window(self.lrs, self.losses, self.smoothed, self.usable)
-        value = RULES[rule](w, target, self.settled) if rule == "lrkit" else RULES[rule](w, target)
+        if rule == "settled" and self.settled is None:
+            raise NoSuggestion("no settled sweep was run: use find_lr(..., settle=True) (it needs reset)")
+        value = (RULES["lrkit"](w, target, self.settled) if rule == "settled"
+                 else RULES[rule](w, target))
         if not value > w.lrs[0] * (1.0 + 1e-9):
             raise NoSuggestion(
                 f"rule {rule!r} points at the first rate of the test ({w.lrs[0]:.3g}) or below it, an "

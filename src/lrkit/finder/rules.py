@@ -23,7 +23,7 @@ from lrkit.finder._smooth import centered, centered_noise, first_crossing, half_
 from lrkit.finder.settle import Settled
 
 __all__ = ["NoSuggestion", "Window", "window", "breakdown_edge", "RULES", "RULE_NAMES", "TARGETS",
-           "MIN_POINTS", "RISE"]
+           "MIN_POINTS", "RISE", "EDGE_DIVISOR", "CONSTANT_SHRINK"]
 
 MIN_POINTS = 10
 MIN_DROP = 0.01  # the smoothed loss must fall at least this fraction below its first value
@@ -148,7 +148,10 @@ def valley(w: Window, target: str) -> float:
 
 # lrkit's own rule: the breakdown edge, found without lag, divided by a target-dependent factor.
 EDGE_RISES = (1.2, 1.5)
-EDGE_DIVISOR = {"one_cycle": 5.0, "constant": 20.0}  # one_cycle: see docs/finder.md (issue 15)
+EDGE_DIVISOR = {"one_cycle": 5.0}  # see docs/finder.md (issue 15)
+# target="constant" (issue 15, round 2, chosen on the broad benchmark's development half): the
+# median of three readings of the curve (edge / 5, the minimum / 10, the valley), divided by this
+CONSTANT_SHRINK = 1.5
 
 
 def rise_point(lrs: np.ndarray, losses: np.ndarray, factor: float) -> float:
@@ -169,34 +172,47 @@ def breakdown_edge(w: Window) -> float:
 
 
 def edge(w: Window, target: str, settled: Settled | None = None) -> float:
-    r"""lrkit's default rule: back off from the *breakdown edge* by a factor that depends on the
+    r"""lrkit's default rule: back off from the *breakdown edge*, by an amount that depends on the
     schedule the rate is for.
 
     The causal EMA lags, so its minimum is a noisy, late marker. lrkit smooths the raw loss with
     a centred kernel (a quarter decade each side, no lag) and finds the rates
     :math:`\eta_{1.2}` and :math:`\eta_{1.5}` where it first rises 20% and 50% above its
     robust floor and stays there for a quarter decade (:func:`rise_point`) -- where training
-    breaks down. The edge is their geometric mean:
+    breaks down. The edge is their geometric mean, :math:`\eta_e = \sqrt{\eta_{1.2}\,\eta_{1.5}}`;
+    :math:`i^*` is the minimum of the centred average (:attr:`Window.centred_argmin`), and no
+    suggestion is at or past it. A rise is searched in every usable point, so it always comes
+    before a spike's recovery.
 
-    .. math:: \eta_e = \sqrt{\eta_{1.2}\,\eta_{1.5}}, \qquad
-              \eta_{\text{one\_cycle}} = \min\!\left(\frac{\eta_e}{5},\ \eta_{i^*-1}\right)
+    The peak of a schedule that warms up to it and anneals away (``target="one_cycle"``):
 
-    (the peak of a schedule that warms up to it and anneals away); :math:`i^*` is the minimum of
-    the centred average (:attr:`Window.centred_argmin`), so the rule never suggests at or past
-    it. A rise is searched in every usable point, so it always comes before a spike's recovery.
+    .. math:: \eta_{\text{one\_cycle}} = \min\!\left(\frac{\eta_e}{5},\ \eta_{i^*-1}\right)
 
-    For a rate held the whole run (``target="constant"``) the first test's edge is not enough:
-    how far a network trained during the test decides how much rate it sustains later. When the
-    test ran the settled sweep (:mod:`lrkit.finder.settle`, ``find_lr(target="constant")``) the
-    rate is :math:`\min(\eta_t/12,\ \eta_e/2,\ \eta_{i^*-1})`, :math:`\eta_t` the edge of the
-    trained model; without it, the fallback is :math:`\min(\eta_e/20,\ \eta_{i^*-1})`.
+    A rate held the whole run (``target="constant"``): the median of three readings of the same
+    curve -- the edge backed off as for one-cycle, fastai's ``minimum`` (:func:`minimum`: the
+    EMA's minimum / 10) and its ``valley`` (:func:`valley`) -- shrunk by 1.5
+    (:data:`CONSTANT_SHRINK`):
+
+    .. math:: \eta_{\text{constant}} = \min\!\left(\frac{\operatorname{median}(\eta_e/5,\
+              \eta_{\bar\imath}/10,\ \eta_{\text{valley}})}{1.5},\ \eta_{i^*-1}\right)
+
+    (:math:`\bar\imath` the EMA's minimum). Each reading fails on some curves -- the edge on a
+    network that sustains less once trained, the minimum on a noisy loss, the valley on a long
+    flat start -- and the median follows the two that agree. A reading at (or below) the first
+    rate of the test is no reading (a lucky first batch of a noisy loss puts the EMA's minimum
+    there): the median is then taken over the others (in :math:`\log\eta`, so of two it is their
+    geometric mean). With ``settled`` (the rule ``"settled"`` of
+    :meth:`lrkit.finder.FinderResult.suggest`, on a test that ran the settled sweep,
+    :mod:`lrkit.finder.settle`; lrkit's constant-rate rule before issue 15's second round) the
+    constant rate is :math:`\min(\eta_t/12,\ \eta_e/2,\ \eta_{i^*-1})` instead, :math:`\eta_t`
+    the edge of the trained model.
 
     No suggestion (:class:`NoSuggestion`, with the reason) when the rate would be at or below
     the first rate of the test (start the test lower), or when the loss never broke down before
-    the last rate tested (the edge is then only a lower bound: run the test to a higher end).
-    The one-cycle divisor (5) was chosen with the broad benchmark's development half (issue
-    15); the constant-rate constants on the six issue-5 tasks. ``docs/finder.md`` has the
-    held-out figures.
+    the last rate tested (the edge is then only a lower bound: run the test to a higher end;
+    :func:`lrkit.finder.find_lr` first widens a test that never broke down by two decades).
+    The constants were chosen on the broad benchmark's development half (issue 15);
+    ``docs/finder.md`` has the held-out figures.
     """
     eta_e = breakdown_edge(w)
     if censored(w, eta_e):
@@ -206,13 +222,16 @@ def edge(w: Window, target: str, settled: Settled | None = None) -> float:
     cap = float(w.lrs[w.centred_argmin - 1])
     if target == "constant" and settled is not None:
         eta = settled.constant(cap)
-        divisor = eta_e / eta
+    elif target == "constant":
+        first = float(w.lrs[0]) * (1.0 + 1e-9)
+        readings = [v for v in (eta_e / EDGE_DIVISOR["one_cycle"], minimum(w, target), valley(w, target))
+                    if v > first]  # a reading at the first rate points at an edge of the sweep: none
+        eta = min(log_median(readings) / CONSTANT_SHRINK, cap) if readings else float(w.lrs[0])
     else:
-        divisor = EDGE_DIVISOR[target]
-        eta = min(eta_e / divisor, cap)
+        eta = min(eta_e / EDGE_DIVISOR[target], cap)
     if eta <= w.lrs[0] * (1.0 + 1e-9):
         raise NoSuggestion(
-            f"the loss started to break down at {eta_e:.3g}, less than {divisor:.3g}x the "
+            f"the loss started to break down at {eta_e:.3g}, less than {eta_e / eta:.3g}x the "
             f"first rate of the test ({w.lrs[0]:.3g}), or had its minimum there: start the test at "
             "a lower rate")
     return eta
@@ -231,8 +250,10 @@ RULES: dict[str, Callable[..., float]] = {
     "valley": valley,
 }
 # "probe" is not read off the curve: it validates candidates with short runs (lrkit.finder.probe)
-# and exists only on a result whose test ran with rule="probe".
-RULE_NAMES = (*RULES, "probe")
+# and exists only on a result whose test ran with rule="probe". "settled" is lrkit's rule with the
+# constant rate read off the settled sweep (issue 5's rule, lrkit.finder.settle): only on a result
+# whose test ran it (find_lr(target="constant") with reset, or settle=True).
+RULE_NAMES = (*RULES, "probe", "settled")
 
 
 def log_median(values: list[float]) -> float:

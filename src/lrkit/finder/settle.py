@@ -27,7 +27,8 @@ again on a model that has trained:
    is the mean loss of the first test's first five steps, so the rise is measured against what
    the model has learned, not against its (possibly tiny) current loss.
 
-The constant-rate suggestion is then
+The constant rate of the rule ``"settled"`` (``result.suggest("settled", target="constant")``;
+lrkit's default constant rate until issue 15's second round) is then
 :math:`\min(\eta_t/12,\ \eta_e/2,\ \eta_{i^*-1})` (``CONSTANT_DIVISOR``, ``EDGE_CAP``; the last
 term, from :func:`lrkit.finder.rules.edge`, keeps it below the first test's loss minimum). When
 the first test never broke down (no rise before its last rate), its edge is only a lower bound
