@@ -211,3 +211,17 @@ def test_no_settled_sweep_when_the_first_test_never_broke_down():
     for target in ("one_cycle", "constant"):
         with pytest.raises(NoSuggestion, match="never broke down"):
             r.suggest(target=target)
+
+
+def test_rule_settled_runs_the_sweep_and_is_the_default_of_its_result():
+    # find_lr(rule="settled") with reset runs the settled sweep for any target; its suggestion for
+    # a constant rate is the trained edge / 12 (capped), the one-cycle peak lrkit's edge / 5
+    model, reset, resets = resettable()
+    r = find_lr(model, start=1e-4, end=1e4, rule="settled", reset=reset)
+    st = r.settled
+    assert st is not None and len(resets) == 1
+    w = window(r.lrs, r.losses, r.smoothed, r.usable)
+    cap = float(w.lrs[w.centred_argmin - 1])
+    assert r.suggest(target="constant") == pytest.approx(
+        min(st.trained_edge / S.CONSTANT_DIVISOR, st.edge / S.EDGE_CAP, cap), rel=1e-12)
+    assert r.suggestion == r.suggest("lrkit", target="one_cycle")
