@@ -257,3 +257,28 @@ def test_on_plateau_repr_by_hand() -> None:
         "OnPlateau(Constant(value=0.5), mode='min', factor=0.5, patience=3, threshold=0.0001, "
         "threshold_mode='rel', cooldown=0, min_lr=0.0, eps=1e-08, start=0.0, stop=9.0, "
         "then=Constant(value=1.0))")
+
+
+@pytest.mark.parametrize("kind", ["float", "numpy", "torch"])
+def test_value_for_a_given_multiplier_by_hand(kind) -> None:
+    # s(t) = 1 - t/100, floor 0.1, stop 60, then g(u) = 0.5 (1 - u/20); at t = 20, 50, 60, 70:
+    # c = 1:   s(t) before stop, v(60) g(t - 60) after (no floor without a cut)
+    # c = 0.5: max(0.5 s(t), 0.1) before stop, max(0.5 s(60), 0.1) g(t - 60) after
+    # c = 0.1: the floor everywhere before the cooldown
+    part = OnPlateau(Linear(1.0, 0.0, 100), min_lr=0.1, stop=60, then=Linear(0.5, 0.0, 20))
+    free = OnPlateau(Linear(1.0, 0.0, 100), min_lr=0.1)  # no stop: t = 95 lies below the floor
+    expected = {1.0: [0.8, 0.5, 0.2, 0.1], 0.5: [0.4, 0.25, 0.1, 0.05], 0.1: [0.1, 0.1, 0.05, 0.025]}
+    steps = np.array([20.0, 50.0, 60.0, 70.0])
+
+    def scale_of(c: float):  # a number, or a scalar array as a compiled step reads it from a variable
+        return {"float": c, "numpy": np.array(c), "torch": torch.tensor(c, dtype=torch.float64)}[kind]
+
+    def run(p, t, c):
+        if kind == "torch":
+            return p.value(torch.tensor(t, dtype=torch.float64), scale_of(c)).numpy()
+        return p.value(t, scale_of(c))
+
+    for c, want in expected.items():
+        np.testing.assert_allclose(run(part, steps, c), want, rtol=1e-12)
+    np.testing.assert_allclose(run(free, np.array([95.0]), 1.0), [0.05], rtol=1e-12)
+    np.testing.assert_allclose(run(free, np.array([95.0]), 0.5), [0.1], rtol=1e-12)
