@@ -197,40 +197,49 @@ class PlateauCallback(keras.callbacks.Callback):
                   f"multiplier now {rule.scale:.6g} (reduction {rule.controller.num_reductions})")
 
 
+def _chain(optimizer: Any) -> list[Any]:
+    """``optimizer`` and the optimizers it wraps, outermost first (see :func:`_unwrap`)."""
+    out = [optimizer]
+    while len(out) < 8:
+        inner = out[-1].__dict__.get("inner") or getattr(out[-1], "inner_optimizer", None)
+        if inner is None or inner is out[-1]:
+            break
+        out.append(inner)
+    return out
+
+
 def _rebuild(optimizer: Any, variables: list[Any]) -> None:
     """Build ``optimizer`` again over ``variables``, keeping every state variable it has.
 
     Keras optimizers create their per-variable state in ``build`` (named after the variable),
-    and cannot be extended. The owner of the state is built again; each state variable that
-    existed before gives its value to its new namesake and is dropped, so the optimizer ends
-    with one state variable per name, the old values kept and zeros for the new variables."""
-    owner = _unwrap(optimizer)
-    before = list(owner._variables)
-    values = {v.path: keras.ops.convert_to_numpy(v.value) for v in before}
-    owner.built = False
-    owner._trainable_variables_indices.clear()
-    owner.build(variables)
-    paths: dict[str, list[Any]] = {}
-    for v in owner._variables:
-        paths.setdefault(v.path, []).append(v)
-    old_ids = {id(v) for v in before}
-    for path, found in paths.items():
-        if len(found) < 2:
-            continue
-        new = [v for v in found if id(v) not in old_ids]
-        if len(new) != 1:
-            raise RuntimeError(f"lrkit.keras.GradualUnfreeze: cannot extend optimizer "
-                               f"{owner.name!r}: its state variables are not named uniquely "
-                               f"({path!r})")
-        new[0].assign(values[path])
-        for v in found:
-            if v is not new[0]:
-                i = next(i for i, w in enumerate(owner._variables) if w is v)
-                del owner._variables[i]
-                owner._tracker.stored_ids["variables"].discard(id(v))
-    if owner is not optimizer:  # a wrapper (GroupedOptimizer): its own index of the variables
-        optimizer.built = False
-        optimizer.build(variables)
+    and cannot be extended. Each optimizer of the chain (the wrapped one first, then its
+    wrappers: ``GroupedOptimizer``, ``LossScaleOptimizer``) is built again; each state variable
+    that existed before gives its value to its new namesake and is dropped, so every optimizer
+    ends with one variable per name, the old values kept and zeros for the new variables."""
+    for o in reversed(_chain(optimizer)):
+        before = list(o._variables)
+        values = {v.path: keras.ops.convert_to_numpy(v.value) for v in before}
+        o.built = False
+        o._trainable_variables_indices.clear()
+        o.build(variables)
+        paths: dict[str, list[Any]] = {}
+        for v in o._variables:
+            paths.setdefault(v.path, []).append(v)
+        old_ids = {id(v) for v in before}
+        for path, found in paths.items():
+            if len(found) < 2:
+                continue
+            new = [v for v in found if id(v) not in old_ids]
+            if len(new) != 1:
+                raise RuntimeError(f"lrkit.keras.GradualUnfreeze: cannot extend optimizer "
+                                   f"{o.name!r}: its state variables are not named uniquely "
+                                   f"({path!r})")
+            new[0].assign(values[path])
+            for v in found:
+                if v is not new[0]:
+                    i = next(i for i, w in enumerate(o._variables) if w is v)
+                    del o._variables[i]
+                    o._tracker.stored_ids["variables"].discard(id(v))
 
 
 class GradualUnfreeze(keras.callbacks.Callback):

@@ -218,7 +218,10 @@ def test_gradual_unfreeze_by_step_and_bad_input():
     x, y = digits(256)
     model = mlp()
     freeze(model, ["block_*"])
-    model.compile(keras.optimizers.SGD(1e-2, momentum=0.9), loss())
+    # inside a loss-scale wrapper around a GroupedOptimizer: every level is rebuilt
+    grouped = lrkit.keras.param_groups(model, {"block_1*": 0.5}).wrap(
+        keras.optimizers.SGD(1e-2, momentum=0.9))
+    model.compile(keras.optimizers.LossScaleOptimizer(grouped), loss())
     start = _values(model)
     snaps = _Snapshots(batches=True)
     model.fit(x, y, batch_size=64, epochs=2, verbose=0, shuffle=False,
@@ -227,6 +230,8 @@ def test_gradual_unfreeze_by_step_and_bad_input():
              if not np.array_equal(v["block_1_dense/kernel"], start["block_1_dense/kernel"])]
     assert first[0] == 6  # optimizer step 7 (batch index 6) is the first to move it
     assert all(np.array_equal(snaps.batches[-1][p], start[p]) for p in BLOCK_0)
+    paths = [v.path for v in model.optimizer.variables]
+    assert len(set(paths)) == len(paths) and any("block_1_dense_kernel_momentum" in p for p in paths)
     with pytest.raises(TypeError, match="stages must be a non-empty dict"):
         GradualUnfreeze([])
     with pytest.raises(ValueError, match="per must be"):
