@@ -400,3 +400,11 @@ def test_assign_layer_ids_with_the_convention_and_rows() -> None:
             r"^f: two groups named 'x' have different multipliers \(lr_scale/weight_decay_scale "
             r"\(2.0, 1.0\) vs \(3.0, 1.0\)\); give the rules distinct names$")):
         assign(leaves, clash, owner="f")
+
+
+def test_rule_multiplier_messages() -> None:
+    with pytest.raises(ValueError, match=r"^Rule: decay_mult must be >= 0, got -1$"):
+        Rule("a", decay_mult=-1)
+    with pytest.raises(ValueError, match=r"^Rule: lr_mult must be >= 0, got -2$"):
+        Rule("a", lr_mult=-2)
+    assert Rule("a", decay_mult=0).decay_mult == 0
