@@ -330,6 +330,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--tests", nargs="+", default=None,
                    help="replace the targets' test selection (e.g. to score the suite before new tests)")
     p.add_argument("--survivors", action="store_true", help="print the diff of every survivor")
+    p.add_argument("--only", nargs="+", default=None, metavar="GLOB",
+                   help="run only these mutants (mutmut name globs, e.g. 'lrkit.plateau.x*is_better*'): "
+                        "to check that new tests kill known survivors without a full run")
     p.add_argument("--rev", default=None,
                    help="mutate and test this commit (git archive) instead of the working tree, "
                         "e.g. HEAD: a shared tree's uncommitted edits stay out of the score")
@@ -356,7 +359,7 @@ def main(argv: list[str] | None = None) -> int:
         target = TARGETS[n]
         if args.tests is not None or args.fast:
             target = Target(target.mutate, tuple(args.tests) if args.tests else target.fast_tests)
-        functions = TARGETS[n].fast_functions if args.fast else ()
+        functions = tuple(args.only) if args.only else TARGETS[n].fast_functions if args.fast else ()
         r = run_target(n, target, base, args.max_children, args.survivors, functions,
                        run=not args.report_only, rev=args.rev)
         reports.append(r)
