@@ -282,3 +282,7 @@ def test_value_for_a_given_multiplier_by_hand(kind) -> None:
         np.testing.assert_allclose(run(part, steps, c), want, rtol=1e-12)
     np.testing.assert_allclose(run(free, np.array([95.0]), 1.0), [0.05], rtol=1e-12)
     np.testing.assert_allclose(run(free, np.array([95.0]), 0.5), [0.1], rtol=1e-12)
+    # stop where the schedule lies below the floor: the tail is floored only after a cut
+    late = OnPlateau(Linear(1.0, 0.0, 100), min_lr=0.1, stop=95, then=Constant(1.0))
+    np.testing.assert_allclose(run(late, np.array([96.0]), 1.0), [0.05], rtol=1e-12)
+    np.testing.assert_allclose(run(late, np.array([96.0]), 0.5), [0.1], rtol=1e-12)
