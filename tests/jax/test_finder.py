@@ -50,7 +50,7 @@ def test_compiled_once_pure_and_a_sensible_suggestion():
 
     before = jax.tree_util.tree_map(np.array, (params, opt_state))
     res = find_lr(train_step, params, opt_state, _digits(), start=1e-5, end=10.0, num_steps=60,
-                  target="constant")
+                  target="constant", settle=True)
     assert isinstance(res, FinderResult)
     assert len(traces) == 1  # one compilation for every rate, the settled sweep included
     assert res.settled is not None

@@ -535,7 +535,7 @@ def test_constant_target_settles_from_the_snapshot_and_restores_bitwise(opt_name
     data = loader(seed=2)
     pretrain(model, opt, data)
     before = state(model, opt)
-    r = find_lr(model, opt, data, loss_fn, target="constant", progress=False)
+    r = find_lr(model, opt, data, loss_fn, target="constant", rule="settled", progress=False)
     assert_same(before, state(model, opt))
     st = r.settled
     assert st is not None and st.steps_run > 100
@@ -544,7 +544,9 @@ def test_constant_target_settles_from_the_snapshot_and_restores_bitwise(opt_name
     assert st.settle_losses[0] < 2 * r.losses[0]
     assert np.isfinite(st.settle_losses).all()
     assert r.suggestion is not None and r.suggestion <= st.edge / 2
-    # the one-cycle target alone does not pay for the settled sweep
+    # the default rule (either target) does not pay for the settled sweep
     r1 = find_lr(model, opt, data, loss_fn, progress=False)
     assert r1.settled is None
+    r2 = find_lr(model, opt, data, loss_fn, target="constant", progress=False)
+    assert r2.settled is None and len(r2.losses) == len(r1.losses)
     assert_same(before, state(model, opt))

@@ -39,7 +39,7 @@ def check_options(*, start: Any, end: Any, num_steps: Any, mode: Any, smoothing:
     target = _check.choice("target", target, TARGETS, OWNER)
     probe_steps = _check.integer("probe_steps", probe_steps, OWNER, minimum=2)
     if settle is not None and not isinstance(settle, bool):
-        raise TypeError(f"{OWNER}: settle must be True, False or None (run it for target='constant'), "
+        raise TypeError(f"{OWNER}: settle must be True, False or None (run it for rule='settled'), "
                         f"got {settle!r}")
     widen = _check.number("widen", widen, OWNER)
     if widen < 0:
@@ -100,8 +100,8 @@ def find_lr(step_fn: Callable[[float], Any], *, start: float = 1e-7, end: float 
             rule ``"settled"`` reads it (lrkit's constant-rate rule before issue 15's second
             round; the default ``"lrkit"`` rule combines three readings of the first test and
             does not). ``None`` (the default) runs it when ``reset`` is given and
-            ``target="constant"`` or ``rule="settled"``; ``False`` never (saves 160 steps when
-            only the default rule is wanted). ``True`` needs ``reset``.
+            ``rule="settled"``; ``False`` never. ``True`` needs ``reset`` (then
+            ``suggest(rule="settled")`` can be read next to the default).
         widen: when an exponential test ran to ``end`` and the loss never broke down (its
             breakdown edge would be the last rate: only a lower bound), the test goes on at the
             same ratio per step for up to ``widen`` more decades (:data:`WIDEN` = 2 recommended:
@@ -136,7 +136,7 @@ def find_lr(step_fn: Callable[[float], Any], *, start: float = 1e-7, end: float 
         raise TypeError(f"{OWNER}: settle=True needs reset, a callable that restores the model "
                         f"before the settled sweep, got {reset!r}")
     if settle_on is None:
-        settle_on = callable(reset) and (opts["target"] == "constant" or opts["rule"] == "settled")
+        settle_on = callable(reset) and opts["rule"] == "settled"
     if opts["repeats"] > 1 and not callable(reset):
         raise TypeError(f"{OWNER}: repeats={opts['repeats']} needs reset, a callable that restores "
                         f"the model between runs, got {reset!r}")

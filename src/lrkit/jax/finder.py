@@ -77,7 +77,7 @@ def find_lr(train_step: Callable[[Any, Any, Any, Any], tuple[Any, Any, Any]], pa
             num_steps: int = 100, mode: str = "exponential", smoothing: float = 0.98,
             diverge: float = 4.0, spike: float = 10.0, repeats: int = 1, rule: str = "lrkit",
             target: str = "one_cycle", probe_steps: int = PROBE_STEPS, settle: bool | None = None,
-            progress: bool = False) -> FinderResult:
+            widen: float = 0.0, progress: bool = False) -> FinderResult:
     r"""The learning-rate range test on a pure train step; ``params`` and ``opt_state`` are
     left as they were.
 
@@ -100,7 +100,7 @@ def find_lr(train_step: Callable[[Any, Any, Any, Any], tuple[Any, Any, Any]], pa
     """
     opts = check_options(start=start, end=end, num_steps=num_steps, mode=mode, smoothing=smoothing,
                          diverge=diverge, spike=spike, repeats=repeats, rule=rule, target=target,
-                         probe_steps=probe_steps, settle=settle)
+                         probe_steps=probe_steps, settle=settle, widen=widen)
     _check_signature(train_step)
     if not isinstance(batches, Iterable):
         raise TypeError(f"{OWNER}: batches must be an iterable of batches, got {type(batches).__name__}")

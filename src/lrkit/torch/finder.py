@@ -256,7 +256,7 @@ def find_lr(model: torch.nn.Module, optimizer: torch.optim.Optimizer, data: Iter
             scheduler: Any = None, state_on_cpu: bool = False, progress: bool = True,
             repeats: int = 1, smoothing: float = 0.98, diverge: float = 4.0, spike: float = 10.0,
             rule: str = "lrkit", target: str = "one_cycle", probe_steps: int = PROBE_STEPS,
-            settle: bool | None = None) -> FinderResult:
+            settle: bool | None = None, widen: float = 0.0) -> FinderResult:
     r"""The learning-rate range test on a PyTorch model; the model is left untouched.
 
     Each test step draws ``accumulation_steps`` batches from ``data`` (cycled when it is
@@ -291,10 +291,12 @@ def find_lr(model: torch.nn.Module, optimizer: torch.optim.Optimizer, data: Iter
     dropout masks (a one-shot iterator cannot be replayed: its probes see successive batches).
     The model is restored bitwise after the last probe as after any test.
 
-    With ``target="constant"`` (or ``settle=True``) the test goes on to the settled sweep
+    With ``rule="settled"`` (or ``settle=True``) the test goes on to the settled sweep
     (:mod:`lrkit.finder.settle`): the model is restored, trained 100 steps at a twentieth of the
     breakdown edge, and swept again (60 steps) to find the edge of a *trained* model, which
-    lrkit's constant-rate suggestion reads. It is restored bitwise afterwards as after any test.
+    the ``"settled"`` rule reads (the default constant-rate rule reads the first test alone).
+    It is restored bitwise afterwards as after any test. With ``widen`` a test whose loss never
+    broke down by ``end`` goes on that many decades further (see :func:`lrkit.finder.find_lr`).
 
     Raises:
         TypeError/ValueError: bad arguments (before anything is touched), a non-finite first
@@ -303,7 +305,7 @@ def find_lr(model: torch.nn.Module, optimizer: torch.optim.Optimizer, data: Iter
     """
     opts = check_options(start=start, end=end, num_steps=num_steps, mode=mode, smoothing=smoothing,
                          diverge=diverge, spike=spike, repeats=repeats, rule=rule, target=target,
-                         probe_steps=probe_steps, settle=settle)
+                         probe_steps=probe_steps, settle=settle, widen=widen)
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"{OWNER}: model must be a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(optimizer, torch.optim.Optimizer):
