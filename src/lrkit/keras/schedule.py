@@ -12,6 +12,7 @@ from typing import Any
 
 import keras
 
+from lrkit._relative import require_absolute
 from lrkit.config import from_config as _from_config
 from lrkit.plateau import OnPlateau
 from lrkit.schedule import Schedule
@@ -41,6 +42,7 @@ class LearningRateSchedule(keras.optimizers.schedules.LearningRateSchedule):
         if not isinstance(schedule, (Schedule, OnPlateau)):
             raise TypeError(f"schedule must be an lrkit Schedule, an lrkit.plateau.OnPlateau or "
                             f"their config dict, got {schedule!r} ({type(schedule).__name__})")
+        require_absolute(schedule, argument="schedule", owner="lrkit.keras.LearningRateSchedule")
         self.schedule = schedule
         #: the plateau state's optimizer variables, once :class:`PlateauCallback` attached them
         self.plateau_variables: Any = None
