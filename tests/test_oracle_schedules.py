@@ -133,3 +133,24 @@ def test_cyclic_with_equal_ends_is_flat(mode, gamma):
     t = np.array([0.0, 2.5, 5.0, 7.0, 1e4])
     assert list(s(t)) == [0.1] * 5 and [s(x) for x in t] == [0.1] * 5
     assert list(s.momentum(t)) == [0.9] * 5 and s.momentum(7) == 0.9
+
+
+@pytest.mark.parametrize("make", [
+    lambda: lrkit.Exponential(0.0, rate=1.5, decay_steps=1.0),
+    lambda: lrkit.StepDecay(0.0, factor=3.0, step_size=2.0),
+    lambda: lrkit.GeometricStep(0.0, total=64, factor=0.5),
+    lambda: lrkit.MultiStep(0.0, milestones=(1, 2, 3), factor=1e300),
+], ids=["exponential", "step", "geometric_step", "multistep"])
+def test_a_zero_start_is_zero_on_arrays_and_tensors_where_the_factor_overflows(make):
+    # 0 * inf is NaN; a zero start must stay exactly 0 however far the growing factor goes,
+    # on every array kind, with the array's shape (written by hand: 0 everywhere)
+    s = make()
+    t = np.array([0.0, 1.0, 5.0, 3000.0])
+    out = s(t)
+    assert isinstance(out, np.ndarray) and out.shape == (4,)
+    np.testing.assert_array_equal(out, np.zeros(4))
+    torch = pytest.importorskip("torch")
+    tt = torch.tensor([0.0, 1.0, 5.0, 3000.0], dtype=torch.float64)
+    got = s(tt)
+    assert isinstance(got, torch.Tensor) and tuple(got.shape) == (4,)
+    assert not got.any()
