@@ -83,7 +83,8 @@ TARGETS: dict[str, Target] = {
     "plateau": Target(("src/lrkit/plateau.py",), ("tests/test_plateau.py", "tests/test_plateau_mutants.py")),
     "torch.scheduler": Target(
         ("src/lrkit/torch/scheduler.py",),
-        ("tests/torch/test_scheduler.py", "tests/torch/test_scheduler_resume.py")),
+        ("tests/torch/test_scheduler.py", "tests/torch/test_scheduler_resume.py",
+         "tests/torch/test_scheduler_porting.py")),
     "rules": Target(("src/lrkit/rules/*",), ("tests/test_rules.py", "tests/test_rules_mutants.py")),
     "compat": Target(("src/lrkit/compat/*",), ("tests/compat/", "tests/test_every_name.py")),
 }
