@@ -408,3 +408,18 @@ def test_rule_multiplier_messages() -> None:
     with pytest.raises(ValueError, match=r"^Rule: lr_mult must be >= 0, got -2$"):
         Rule("a", lr_mult=-2)
     assert Rule("a", decay_mult=0).decay_mult == 0
+
+
+def test_a_leaf_after_a_root_stack_shares_the_last_blocks_id_by_hand() -> None:
+    # the model is the stack: blocks 0 and 1 are ids 0 and 1 (numbered from 0), the leaf after
+    # them takes the last block's id (1), as the module docstring states; a named stack puts it
+    # one above its last block (blocks 1..n, top n + 1)
+    leaves = [rules.Leaf("0.weight", shape=(2, 2)), rules.Leaf("1.weight", shape=(2, 2)),
+              rules.Leaf("norm.weight", shape=(2,))]
+    root = rules.Stack(("0", "1"), root=True, name="model")
+    assert rules.auto_layer_ids(leaves, root) == {"0.weight": 0, "1.weight": 1, "norm.weight": 1}
+    named = [rules.Leaf("emb.weight", shape=(2, 2)), rules.Leaf("blocks.0.w", shape=(2, 2)),
+             rules.Leaf("blocks.1.w", shape=(2, 2)), rules.Leaf("norm.weight", shape=(2,))]
+    stack = rules.Stack(("blocks.0", "blocks.1"), root=False, name="blocks")
+    assert rules.auto_layer_ids(named, stack) == {"emb.weight": 0, "blocks.0.w": 1, "blocks.1.w": 2,
+                                                   "norm.weight": 3}

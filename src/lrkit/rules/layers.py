@@ -3,7 +3,9 @@
 The convention (BEiT, ELECTRA, timm): embeddings and everything before the main stack of
 numbered blocks get id 0, block :math:`k` of the stack gets :math:`k + 1`, and everything after
 the stack (final norm, pooler, head) gets the top id :math:`n + 1`. When the model itself is the
-stack (a plain sequential model), its blocks are numbered from 0.
+stack (a plain sequential model), its blocks are numbered from 0 (the first block plays the
+embedding's part, the last the head's) and a leaf after the stack shares the last block's id
+:math:`n - 1`.
 
 A :class:`Stack` is the ordered list of the blocks' name prefixes. A framework adapter that
 knows the model's structure (``nn.ModuleList``, ``keras.Model.layers``) builds it and passes it;
@@ -131,7 +133,8 @@ def auto_layer_ids(leaves: Sequence[Leaf], stack: Stack | str | None = None) -> 
 
     Block :math:`k` gets :math:`k + 1` (:math:`k` for a root stack); a leaf outside the stack gets
     0 when it is embedding-like (:attr:`Leaf.is_embedding` or a name containing one of
-    :data:`EMBED_HINTS`) or comes before the stack's first leaf, else the top id :math:`n + 1`.
+    :data:`EMBED_HINTS`) or comes before the stack's first leaf, else the top id: :math:`n + 1`,
+    or the last block's id :math:`n - 1` for a root stack (its last block is the top).
     """
     if stack is None:
         stack = find_stack(leaves)
