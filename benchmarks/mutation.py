@@ -84,7 +84,7 @@ TARGETS: dict[str, Target] = {
     "torch.scheduler": Target(
         ("src/lrkit/torch/scheduler.py",),
         ("tests/torch/test_scheduler.py", "tests/torch/test_scheduler_resume.py",
-         "tests/torch/test_scheduler_porting.py")),
+         "tests/torch/test_scheduler_porting.py", "tests/torch/test_scheduler_mutants.py")),
     "rules": Target(("src/lrkit/rules/*",), ("tests/test_rules.py", "tests/test_rules_mutants.py")),
     "compat": Target(("src/lrkit/compat/*",), ("tests/compat/", "tests/test_every_name.py")),
 }
