@@ -9,6 +9,7 @@ import math
 import re
 import warnings
 
+import numpy as np
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -570,3 +571,185 @@ class _Affine(lrkit.Schedule):
 
     def _eval(self, t, ops):
         return self.a + self.b * t
+
+
+# -- values past the checked range, the lookahead blocks, horizons ---------------------------------
+class _Jump(lrkit.Schedule):
+    """lo before step ``at``, hi from it on (no horizon: checked for CHECK_STEPS steps only)."""
+
+    def __init__(self, lo: float, hi: float, at: int) -> None:
+        self.lo, self.hi, self.at = lo, hi, at
+
+    def _eval(self, t, ops):
+        if isinstance(t, (int, float)):
+            return self.hi if t >= self.at else self.lo
+        return np.where(np.asarray(t) >= self.at, self.hi, self.lo)
+
+
+def test_values_out_of_range_past_the_checked_steps_are_refused_with_the_step():
+    opt = sgd()
+    s = Scheduler(opt, _Jump(0.1, math.inf, 200_000))
+    with pytest.raises(ValueError, match=exactly(
+            "Scheduler: the schedule for 'lr' must be finite and >= 0, got inf at step 300000; the "
+            "optimizer was not modified")):
+        s.set_step(300_000)
+    assert opt.param_groups[0]["lr"] == 0.1 and s.last_epoch == 0
+    opt = torch.optim.Adam(params(), lr=0.1)
+    s = Scheduler(opt, {"betas": (_Jump(0.9, 1.0, 200_000), 0.99)})
+    with pytest.raises(ValueError, match=exactly(
+            "Scheduler: the schedule for 'beta1' must be in [0, 1), got 1.0 at step 250000; the "
+            "optimizer was not modified")):
+        s.set_step(250_000)
+    assert opt.param_groups[0]["betas"] == (0.9, 0.99)
+    s.set_step(199_999)
+    assert opt.param_groups[0]["betas"] == (0.9, 0.99)
+
+
+def test_values_read_from_later_lookahead_blocks():
+    # 512-step blocks: jump into the third block and step across the next boundary
+    opt = sgd()
+    steps = 4000
+    s = Scheduler(opt, Cosine(0.1, steps))
+    start = 2 * 512 + 500
+    s.set_step(start)
+    for n in range(start, start + 30):
+        assert opt.param_groups[0]["lr"] == pytest.approx(cos(n, 0.1, steps), rel=1e-12)
+        opt.step()
+        s.step()
+    opt = sgd()
+    s = Scheduler(opt, Cosine(0.1, steps), metric_required=True)  # the general path
+    s.set_step(start)
+    for n in range(start, start + 30):
+        assert opt.param_groups[0]["lr"] == pytest.approx(cos(n, 0.1, steps), rel=1e-12)
+        s.step()
+
+
+def test_groups_replaced_by_a_new_list_of_the_same_length_are_re_read():
+    opt = sgd()
+    s = Scheduler(opt, Cosine(0.1, 10))
+    opt.param_groups = [dict(g) for g in opt.param_groups]
+    opt.step()
+    s.step()
+    assert opt.param_groups[0]["lr"] == pytest.approx(cos(1), rel=1e-12)
+    opt2 = sgd()
+    s2 = Scheduler(opt2, Cosine(0.1, 10), metric_required=True)
+    opt2.param_groups = [dict(g) for g in opt2.param_groups]
+    s2.step()
+    assert opt2.param_groups[0]["lr"] == pytest.approx(cos(1), rel=1e-12)
+
+
+def test_sync_re_reads_a_group_replaced_in_place():
+    opt = sgd()
+    s = Scheduler(opt, Cosine(0.1, 10), step=2)
+    opt.param_groups[0] = {**opt.param_groups[0], "lr": 5.0}
+    s.sync()
+    assert opt.param_groups[0]["lr"] == pytest.approx(cos(2), rel=1e-12)
+
+
+def test_horizon_warning_starts_after_the_last_step_on_every_path():
+    def warned(run) -> list[str]:
+        with warnings.catch_warnings(record=True) as rec:
+            warnings.simplefilter("always")
+            run()
+        return [str(w.message) for w in rec]
+
+    s = Scheduler(sgd(), Cosine(0.1, 3), metric_required=True)
+    assert warned(lambda: [s.step() for _ in range(3)]) == []
+    got = warned(s.step)
+    assert len(got) == 1 and got[0].startswith("Scheduler: step 4 is past the horizon")
+    s = Scheduler(sgd(), Cosine(0.1, 3))
+    assert warned(lambda: s.set_step(3)) == []
+    got = warned(lambda: s.set_step(5))
+    assert len(got) == 1 and got[0].startswith("Scheduler: step 5 is past the horizon")
+    # the shortest horizon of the plan is the one warned about
+    opt = sgd(momentum=0.9)
+    s = Scheduler(opt, {"lr": Cosine(0.1, 5), "momentum": Linear(0.9, 0.8, 3)})
+    got = warned(lambda: s.set_step(4))
+    assert len(got) == 1 and "Linear(" in got[0] and "(3 steps)" in got[0]
+
+
+def test_host_tensor_values_get_their_scale():
+    a, b = params(2)
+    opt = torch.optim.SGD([{"params": [a], "lr": torch.tensor(0.1), "lr_scale": 0.5},
+                           {"params": [b], "lr": torch.tensor(0.1)}], lr=0.1)
+    s = Scheduler(opt, Cosine(0.1, 10))
+    for n in range(3):
+        assert [float(g["lr"]) for g in opt.param_groups] == pytest.approx(
+            [0.5 * cos(n), cos(n)], rel=1e-6)
+        opt.step()
+        s.step()
+
+
+def test_decoupled_weight_decay_under_a_plateau_rule():
+    opt = adamw()
+    s = Scheduler(opt, OnPlateau(Constant(0.1), patience=0), decoupled_weight_decay=0.01)
+    assert opt.param_groups[0]["weight_decay"] == pytest.approx(0.1, rel=1e-12)
+    s.step(1.0)
+    s.step(2.0)  # reduced: lr 0.01, shrink 0.01 x 0.01 / 0.1, wd = shrink / lr = 0.1 still
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.01, rel=1e-12)
+    assert opt.param_groups[0]["weight_decay"] == pytest.approx(0.1, rel=1e-12)
+
+
+def test_two_relative_rules_at_the_same_rate_stay_apart():
+    a, b = params(2)
+    opt = torch.optim.SGD([{"params": [a], "name": "head"}, {"params": [b]}], lr=0.2)
+    s = Scheduler(opt, C.StepLR(None, 2, gamma=0.5), groups={"head": {"lr": C.StepLR(None, 1, gamma=0.1)}})
+    for n in range(4):
+        assert [g["lr"] for g in opt.param_groups] == pytest.approx(
+            [0.2 * 0.1 ** n, 0.2 * 0.5 ** (n // 2)], rel=1e-12)
+        opt.step()
+        s.step()
+
+
+def test_relative_rule_default_rate_group_with_lr_scale_two():
+    a, b = params(2)
+    opt = torch.optim.SGD([{"params": [a], "lr_scale": 2.0}, {"params": [b], "lr": 0.05}], lr=0.1)
+    s = Scheduler(opt, C.StepLR(None, 1, gamma=0.5))
+    for n in range(3):
+        assert [g["lr"] for g in opt.param_groups] == pytest.approx(
+            [0.2 * 0.5 ** n, 0.05 * 0.5 ** n], rel=1e-12)
+        opt.step()
+        s.step()
+
+
+def test_skip_unstepped_feeds_a_metric_without_counting():
+    opt = sgd()
+    s = Scheduler(opt, OnPlateau(Constant(0.1), patience=0), skip_unstepped=True)
+    s.step(1.0)
+    s.step(2.0)  # no optimizer step: observed (reduced) but not counted
+    assert s.last_epoch == 0 and opt.param_groups[0]["lr"] == pytest.approx(0.01, rel=1e-12)
+    opt.step()
+    s.step()
+    assert s.last_epoch == 1
+    s.step()
+    assert s.last_epoch == 1  # the flag was cleared by the counted step
+
+
+def test_metric_required_only_when_a_plateau_part_is_watching():
+    opt = sgd()
+    s = Scheduler(opt, Cosine(0.1, 10), metric_required=True)  # no plateau part: nothing required
+    s.step()
+    assert s.last_epoch == 1 and opt.param_groups[0]["lr"] == pytest.approx(cos(1), rel=1e-12)
+    s = Scheduler(sgd(), OnPlateau(Constant(0.1), patience=0))  # not required: taken when given
+    s.step()
+    assert s.last_epoch == 1
+
+
+def test_a_failing_metric_restores_the_plateau_state():
+    opt = sgd()
+    s = Scheduler(opt, OnPlateau(Constant(0.1), patience=0))
+    s.step(1.0)
+    before = s.state_dict()
+    with pytest.raises((TypeError, ValueError), match="^Scheduler: "):
+        s.step("bad")
+    assert s.state_dict() == before
+
+
+def test_values_lists_each_group_and_beta_element():
+    a, b = params(2)
+    opt = torch.optim.Adam([{"params": [a], "name": "head"}, {"params": [b]}], lr=0.1)
+    s = Scheduler(opt, {"lr": 0.1, "betas": (0.9, 0.95)})
+    assert s.values() == {"lr/head": 0.1, "lr/group1": 0.1, "beta1/head": 0.9, "beta1/group1": 0.9,
+                          "beta2/head": 0.95, "beta2/group1": 0.95}
+    plan = {"lr": Constant(0.1), "beta1": Constant(0.9), "beta2": Constant(0.95)}
+    assert repr(s) == f"Scheduler(step=0, plan={plan!r})"
