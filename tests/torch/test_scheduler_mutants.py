@@ -366,7 +366,9 @@ def test_decoupled_weight_decay_checks():
             "Scheduler: decoupled_weight_decay needs an lr schedule with a positive peak, got peak 0.0 "
             "for Constant(value=0.0)")):
         Scheduler(adamw(), Constant(0.0), decoupled_weight_decay=0.01)
-    with pytest.raises(ValueError, match="decoupled_weight_decay"):
+    with pytest.raises(ValueError, match=exactly(
+            "Scheduler: the schedule for 'decoupled_weight_decay' must be finite and >= 0 at every "
+            "step, got np.float64(-0.01) at step 2")):
         Scheduler(adamw(), Constant(0.1), decoupled_weight_decay=_Affine(0.01, -0.01))
 
 
@@ -753,3 +755,87 @@ def test_values_lists_each_group_and_beta_element():
                           "beta2/head": 0.95, "beta2/group1": 0.95}
     plan = {"lr": Constant(0.1), "beta1": Constant(0.9), "beta2": Constant(0.95)}
     assert repr(s) == f"Scheduler(step=0, plan={plan!r})"
+
+
+def test_far_above_reads_each_groups_own_rule_and_goes_on_past_skipped_groups():
+    a, b = params(2)
+    opt = torch.optim.SGD([{"params": [a], "name": "body"}, {"params": [b], "name": "head", "lr": 0.01}],
+                          lr=0.5)
+    got = _warnings_of(lambda: Scheduler(opt, Constant(0.1), groups={"head": {"lr": Constant(0.2)}}))
+    assert len(got) == 1 and "rate: group 1 ('head'): peak 0.2 vs lr 0.01. If" in got[0]
+    # a first group without an lr rule, then a far one
+    opt = torch.optim.SGD([{"params": [a], "name": "body"}, {"params": [b], "name": "head", "lr": 0.01}],
+                          lr=0.5, momentum=0.9)
+    got = _warnings_of(lambda: Scheduler(opt, {"momentum": 0.9}, groups={"head": {"lr": Constant(0.2)}}))
+    assert len(got) == 1 and "group 1 ('head'): peak 0.2" in got[0]
+    # a first group whose lr_scale is not a number, then a far one
+    opt = torch.optim.SGD([{"params": [a], "lr_scale": "x"}, {"params": [b], "lr": 0.01}], lr=0.5)
+    got = _warnings_of(lambda: _try(Scheduler, opt, Constant(0.2)))
+    assert len(got) == 1 and "group 1 ('group1'): peak 0.2 vs lr 0.01." in got[0]
+
+
+def test_equal_horizons_warn_about_the_first_schedule():
+    s = Scheduler(sgd(momentum=0.9), {"lr": Cosine(0.1, 3), "momentum": Linear(0.9, 0.8, 3)})
+    with warnings.catch_warnings(record=True) as rec:
+        warnings.simplefilter("always")
+        s.set_step(4)
+    assert len(rec) == 1 and "horizon of Cosine(" in str(rec[0].message)
+
+
+def test_one_plateau_part_used_twice_is_one_part():
+    p = OnPlateau(Constant(0.1), patience=1)
+    opt = torch.optim.SGD([{"params": params(), "name": "head"}, {"params": params()}], lr=0.1)
+    s = Scheduler(opt, p, groups={"head": {"lr": p}})
+    assert s.plateaus == [p] and len(s.state_dict()["plateaus"]) == 1
+    s.step(1.0)
+    s.step(2.0)  # one bad epoch, patience 1: no reduction (observed once per step)
+    assert [g["lr"] for g in opt.param_groups] == [0.1, 0.1]
+    s.step(2.0)
+    assert [g["lr"] for g in opt.param_groups] == pytest.approx([0.01, 0.01], rel=1e-12)
+
+
+def test_a_metric_step_that_fails_restores_the_plateau_state():
+    opt = sgd()
+    s = Scheduler(opt, OnPlateau(Constant(0.1), patience=0))
+    s.step(1.0)
+    before = s.state_dict()
+    opt.add_param_group({"params": params(), "lr_scale": -1.0})  # refused when the groups are re-read
+    with pytest.raises(ValueError, match=exactly("Scheduler: param group 1 lr_scale must be >= 0, got -1.0")):
+        s.step(2.0)  # would reduce: the reduction is rolled back
+    assert s.state_dict() == before
+
+
+def test_set_step_is_checked():
+    s = Scheduler(sgd(), Cosine(0.1, 10))
+    with pytest.raises(ValueError, match=exactly("Scheduler: step must be >= 0, got -3")):
+        s.set_step(-3)
+    s.last_epoch = 4
+    assert s.last_epoch == 4 and s.get_last_lr() == pytest.approx([cos(4)], rel=1e-12)
+
+
+class _RelativeDrop(lrkit.Schedule):
+    """A relative rule (the rate comes from the group) whose curve for a rate goes negative."""
+
+    relative = True
+
+    def __init__(self, slope: float) -> None:
+        self.slope = slope
+
+    def _eval(self, t, ops):
+        return 1.0 + 0.0 * t
+
+    def for_rate(self, rate: float) -> lrkit.Schedule:
+        return _Affine(rate, -rate * self.slope)
+
+
+def test_a_relative_rule_bound_to_a_rate_is_checked_for_its_first_block():
+    with pytest.raises(ValueError, match=exactly(
+            "Scheduler: the schedule for 'lr' must be finite and >= 0 at every step, got "
+            "np.float64(-0.0010000000000000009) at step 101")):
+        Scheduler(sgd(0.1), _RelativeDrop(0.01))
+    opt = sgd(0.1)
+    s = Scheduler(opt, _RelativeDrop(0.001))  # negative from step 1001, past the first block
+    s.set_step(1000)
+    assert opt.param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-15)
+    with pytest.raises(ValueError, match="must be finite and >= 0, got .* at step 1001"):
+        s.step()
