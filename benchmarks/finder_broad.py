@@ -159,12 +159,18 @@ def _fresh(task: ft.Task, seed: int) -> tuple[torch.nn.Module, torch.optim.Optim
 def core_curve(task: ft.Task, seed: int, **kw: Any) -> dict[str, Any]:
     """lrkit's framework-free test on a fresh model with a seeded batch stream (``reset``
     restores the model and optimizer: the settled sweep and repeats need it)."""
+    model, opt, stream = _fresh(task, seed)
+    return torch_core_test(model, opt, stream, ft.loss_fn(task), **kw)
+
+
+def torch_core_test(model: torch.nn.Module, opt: torch.optim.Optimizer, stream: Any,
+                    loss_fn: Any, **kw: Any) -> dict[str, Any]:
+    """The framework-free range test (:func:`lrkit.finder.find_lr`) driving a torch model and
+    optimizer on the batches of ``stream``; ``reset`` restores both (settled sweep, repeats)."""
     from lrkit.finder import find_lr
 
-    model, opt, stream = _fresh(task, seed)
     init = {k: v.clone() for k, v in model.state_dict().items()}
     opt_init = opt.state_dict()
-    lf = ft.loss_fn(task)
     model.train()
 
     def step(lr: float) -> float:
@@ -172,7 +178,7 @@ def core_curve(task: ft.Task, seed: int, **kw: Any) -> dict[str, Any]:
         for group in opt.param_groups:
             group["lr"] = lr
         opt.zero_grad(set_to_none=True)
-        loss = lf(model(xb), yb)
+        loss = loss_fn(model(xb), yb)
         if torch.isfinite(loss):
             loss.backward()
             opt.step()

@@ -43,21 +43,27 @@ def kind(task: str) -> str:
     return "adaptive" if ft.BY_NAME[task].opt in ADAPTIVE else "sgd"
 
 
+def edge_features(r: Any) -> dict[str, float | None]:
+    """The breakdown edge (``None`` when censored), the rate just below the centred minimum
+    (``cap``), the centred minimum (``cmin``) and the window's first rate of a result; all
+    ``None`` when the curve has no usable window."""
+    from lrkit.finder.rules import breakdown_edge, censored
+
+    try:
+        w = window(r.lrs, r.losses, r.smoothed, r.usable)
+        e = breakdown_edge(w)
+    except NoSuggestion:
+        return {"edge": None, "cap": None, "cmin": None, "first": None}
+    return {"edge": None if censored(w, e) else e, "cap": float(w.lrs[w.centred_argmin - 1]),
+            "cmin": float(w.lrs[w.centred_argmin]), "first": float(w.lrs[0])}
+
+
 def extra_features(f: dict[str, Any], wide: bool = True) -> dict[str, Any]:
     """Features beyond finder_broad.features: the classic rules on lrkit's window. The candidates
     read the test widened by two decades when it never broke down (``find_lr(widen=2)``): the
     edge, minimum and window are recomputed on it."""
     if wide and "result_wide" in f:
-        from lrkit.finder.rules import breakdown_edge, censored
-
-        r = f["result_wide"]
-        try:
-            w = window(r.lrs, r.losses, r.smoothed, r.usable)
-            e = breakdown_edge(w)
-            f.update(edge=None if censored(w, e) else e, cap=float(w.lrs[w.centred_argmin - 1]),
-                     cmin=float(w.lrs[w.centred_argmin]), first=float(w.lrs[0]))
-        except NoSuggestion:
-            f.update(edge=None, cap=None, cmin=None, first=None)
+        f.update(edge_features(f["result_wide"]))
     r = f.get("result_wide", f["result"]) if wide else f["result"]
     try:
         w = window(r.lrs, r.losses, r.smoothed, r.usable)

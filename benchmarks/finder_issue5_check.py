@@ -25,40 +25,18 @@ import finder_candidates as fc
 import numpy as np
 import torch
 
-from lrkit.finder import FinderResult, NoSuggestion
-from lrkit.finder.rules import breakdown_edge, censored, window
+from lrkit.finder import FinderResult
 
 CURVES = fb.RESULTS / "finder_issue5_curves.json"
 SEEDS = (0, 1, 2)
 
 
 def _curve(task: str, seed: int, **kw: Any) -> dict[str, Any]:
-    from lrkit.finder import find_lr
-
     model_name, opt_name = task.rsplit("_", 1)
     model = bq.build(model_name, seed)
     opt = bq.make_opt(opt_name, model.parameters(), 1e-7)
-    init = {k: v.clone() for k, v in model.state_dict().items()}
-    opt_init = opt.state_dict()
-    stream = bq.batches(model_name, 1000 + seed)
-    lf = torch.nn.CrossEntropyLoss()
-
-    def step(lr: float) -> float:
-        xb, yb = next(stream)
-        for group in opt.param_groups:
-            group["lr"] = lr
-        opt.zero_grad(set_to_none=True)
-        loss = lf(model(xb), yb)
-        if torch.isfinite(loss):
-            loss.backward()
-            opt.step()
-        return float(loss.detach())
-
-    def reset() -> None:
-        model.load_state_dict(init)
-        opt.load_state_dict(opt_init)
-
-    return find_lr(step, reset=reset, **kw).to_dict()
+    return fb.torch_core_test(model, opt, bq.batches(model_name, 1000 + seed),
+                              torch.nn.CrossEntropyLoss(), **kw)
 
 
 def features(c: dict[str, Any], task: str) -> dict[str, Any]:
@@ -68,13 +46,7 @@ def features(c: dict[str, Any], task: str) -> dict[str, Any]:
                          "kind": "sgd" if task.endswith("_sgd") else "adaptive",
                          "settled_result": settled,
                          "trained_edge": settled.settled.trained_edge if settled.settled else None}
-    try:
-        w = window(ours.lrs, ours.losses, ours.smoothed, ours.usable)
-        e = breakdown_edge(w)
-        f.update(edge=None if censored(w, e) else e, cap=float(w.lrs[w.centred_argmin - 1]),
-                 cmin=float(w.lrs[w.centred_argmin]), first=float(w.lrs[0]))
-    except NoSuggestion:
-        f.update(edge=None, cap=None, cmin=None, first=None)
+    f.update(fc.edge_features(ours))
     return fc.extra_features(f)
 
 

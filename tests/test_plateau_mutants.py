@@ -16,21 +16,14 @@ import pytest
 
 from lrkit import Constant, Linear
 from lrkit.plateau import OnPlateau, Plateau, metric_value
+from tests.test_plateau import torch_sequence
 
 torch = pytest.importorskip("torch")
 
 
 def torch_lrs(lr: float, metrics: list[float], **kw: object) -> list[float]:
     """The rate torch's ReduceLROnPlateau leaves after each metric (one param group)."""
-    p = torch.nn.Parameter(torch.zeros(1))
-    opt = torch.optim.SGD([p], lr=lr)
-    sched = torch.optim.lr_scheduler.ReduceLROnPlateau(opt, **kw)
-    out = []
-    for m in metrics:
-        opt.step()
-        sched.step(m)
-        out.append(opt.param_groups[0]["lr"])
-    return out
+    return torch_sequence(lr, metrics, **kw)
 
 
 # -- defaults and a fresh state -----------------------------------------------------------------
