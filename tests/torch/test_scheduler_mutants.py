@@ -839,3 +839,12 @@ def test_a_relative_rule_bound_to_a_rate_is_checked_for_its_first_block():
     assert opt.param_groups[0]["lr"] == pytest.approx(0.0, abs=1e-15)
     with pytest.raises(ValueError, match="must be finite and >= 0, got .* at step 1001"):
         s.step()
+
+
+def test_device_side_re_reads_groups_replaced_by_a_new_list():
+    opt = torch.optim.SGD(params(), lr=torch.tensor(0.1))
+    s = Scheduler(opt, Cosine(0.1, 10), device_side=True)
+    new = {**opt.param_groups[0], "lr": torch.tensor(7.0)}
+    opt.param_groups = [new]  # a new list of the same length
+    s.step()
+    assert float(new["lr"]) == pytest.approx(cos(1), rel=1e-6)
