@@ -603,8 +603,12 @@ def test_values_out_of_range_past_the_checked_steps_are_refused_with_the_step():
             "optimizer was not modified")):
         s.set_step(250_000)
     assert opt.param_groups[0]["betas"] == (0.9, 0.99)
-    s.set_step(199_999)
+    s.set_step(199_999)  # the lookahead block now holds step 200 000 (1.0): not read unchecked
     assert opt.param_groups[0]["betas"] == (0.9, 0.99)
+    with pytest.raises(ValueError, match=exactly(
+            "Scheduler: the schedule for 'beta1' must be in [0, 1), got 1.0 at step 200000; the "
+            "optimizer was not modified")):
+        s.step()
 
 
 def test_values_read_from_later_lookahead_blocks():
@@ -768,6 +772,7 @@ def test_far_above_reads_each_groups_own_rule_and_goes_on_past_skipped_groups():
                           lr=0.5, momentum=0.9)
     got = _warnings_of(lambda: Scheduler(opt, {"momentum": 0.9}, groups={"head": {"lr": Constant(0.2)}}))
     assert len(got) == 1 and "group 1 ('head'): peak 0.2" in got[0]
+    assert [g["lr"] for g in opt.param_groups] == [0.5, 0.2]  # the group after the skipped one is set
     # a first group whose lr_scale is not a number, then a far one
     opt = torch.optim.SGD([{"params": [a], "lr_scale": "x"}, {"params": [b], "lr": 0.01}], lr=0.5)
     got = _warnings_of(lambda: _try(Scheduler, opt, Constant(0.2)))
@@ -848,3 +853,35 @@ def test_device_side_re_reads_groups_replaced_by_a_new_list():
     opt.param_groups = [new]  # a new list of the same length
     s.step()
     assert float(new["lr"]) == pytest.approx(cos(1), rel=1e-6)
+
+
+def test_decoupled_weight_decay_relative_rule_on_groups_with_their_own_rates():
+    a, b = params(2)
+    opt = torch.optim.AdamW([{"params": [a], "lr": 0.02, "lr_scale": 0.5}, {"params": [b], "lr": 0.05}],
+                            lr=0.1)
+    s = Scheduler(opt, C.StepLR(None, 2, gamma=0.5), decoupled_weight_decay=0.03)
+    # each group's rule is bound at its own rate (its peak), and lr_scale is already in that rate:
+    # shrink = 0.03 f, lr = rate f: wd = 0.03 / 0.02 = 1.5 and 0.03 / 0.05 = 0.6
+    for n in range(4):
+        assert [g["lr"] for g in opt.param_groups] == pytest.approx(
+            [0.02 * 0.5 ** (n // 2), 0.05 * 0.5 ** (n // 2)], rel=1e-12)
+        assert [g["weight_decay"] for g in opt.param_groups] == pytest.approx([1.5, 0.6], rel=1e-12)
+        opt.step()
+        s.step()
+
+
+def test_device_side_names_a_beta_given_as_a_number():
+    opt = torch.optim.Adam(params(), lr=torch.tensor(0.1), betas=(0.85, 0.999))
+    with pytest.raises(ValueError, match=exactly(
+            "Scheduler: device_side=True needs tensor values, but param group 0 ('group0') has a "
+            "Python number for 'beta1'; build the optimizer with e.g. lr=torch.tensor(0.85)")):
+        Scheduler(opt, {"lr": Cosine(0.1, 10), "betas": (0.9, None)}, device_side=True)
+
+
+def test_initial_lr_is_kept_only_for_groups_whose_own_rule_is_relative():
+    a, b = params(2)
+    opt = torch.optim.SGD([{"params": [a], "name": "head", "lr": 0.3}, {"params": [b]}], lr=0.1)
+    s = Scheduler(opt, Constant(0.1), groups={"head": {"lr": C.StepLR(None, 1, gamma=0.5)}})
+    assert opt.param_groups[0]["initial_lr"] == 0.3 and "initial_lr" not in opt.param_groups[1]
+    s.step()
+    assert [g["lr"] for g in opt.param_groups] == pytest.approx([0.15, 0.1], rel=1e-12)
