@@ -99,6 +99,40 @@ _COMPILED = ("as_patterns has compiled every pattern with the same convention an
              "compile never raises, so its argument name and owner are never shown")
 _ZIP = "unused = [r.label for r, u in zip(rule_list, used, {}) if not u]"
 
+# torch/scheduler.py: the lookahead tables, the binding cache and the group cache only save work --
+# without them each value is computed from the rule itself, the same number
+_TS_PERF = ("a lookahead table missing or not found: the value is computed from the rule itself, the same "
+            "number")
+_TS_BIND_CACHE = ("the (rule, rate) binding cache: without it each group binds its own copy of the rule at "
+                  "the same rate, the same values")
+_TS_RERESOLVE = ("the param groups are re-read (or the general path taken) more often than needed: the same "
+                 "values are written")
+_TS_FIRST = ("i = 0, the first step of a block, then falls back to evaluating the rule (through its table): "
+             "the same value")
+_TS_NO_WD = "_decoupled_values of no entries is [], and writing [] does nothing"
+_TS_INIT = "a field set in __init__ that _resolve(), called before any read, sets again"
+_TS_FALSY = "only read as a truth value: None is falsy like False"
+_TS_PLAIN = "the general path of step() gives the same values as the hot path (it only does more checks)"
+_TS_NEVER_LEN = "-1, -2 and None all differ from every group count: the groups are re-read either way"
+_TS_PEAKS = ("the peaks dict holds every rule of every target, the lr rules included: the default is "
+             "never used")
+_TS_CATEGORY = "warnings.warn's default category is UserWarning"
+_TS_NONE_RATE = "_host(None) raises TypeError, which is caught and gives None: the same result"
+_TS_FLOAT_TENSOR = "float() of a one-element tensor is float(tensor.item())"
+_TS_SLOT_DEFAULT = "every _Slot(...) call passes scale_key: the default is never used"
+_TS_SLOT_KEY = ("the key only groups the groups into slots; relative_unscaled holds ids of bound relative "
+                "rules only, never of an absolute rule, so the slot's scale key is the same")
+_TS_CHECK_DEFAULT = "the default of a non-negativity check that then passes (2.0 >= 0 like 1.0)"
+_TS_RATE_CHECKED = ("the lr loop has called _group_rate(g, i) on the same group and rule before and raised "
+                    "on a bad rate there: this call never raises, so its index is never shown (the same "
+                    "mutation of that first call is killed by "
+                    "test_relative_rule_needs_a_finite_non_negative_rate)")
+_TS_NO_SCALE = ("without lr_scale in the group (the only case these change) the scaled flag only picks "
+                "lr_scale's default 1.0 as multiplier: the same values, in another slot")
+_TS_KIND = ("write_device with kind None indexes a 0-d tensor with None (a view of it) and copies into "
+            "it: the same tensor is written")
+_TS_TIMES_ONE = "v * scale with scale 1.0 is v"
+
 # Mutants that no test can kill because the mutated program computes the same thing, keyed by
 # (function, original line, mutated line) -- stable when other code moves -- with the reason.
 # A survivor not listed here fails --fast.
@@ -162,6 +196,149 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
         '"XXprefixXX", self.prefix, o', '"PREFIX", self.prefix, o')},
     ("Sequence.phase_boundaries", "if lo < x < hi:", "if lo < x <= hi:"):
         "x == hi is the next boundary of the sequence, already in the set (the last hi is inf)",
+    # torch/scheduler.py
+    ('Scheduler._bind', 'bound = self._bound.get(key)',
+     'bound = None'): _TS_BIND_CACHE,
+    ('Scheduler._bind', 'bound = self._bound.get(key)',
+     'bound = self._bound.get(None)'): _TS_BIND_CACHE,
+    ('Scheduler._bind', 'self._bound[key] = bound',
+     'self._bound[key] = None'): _TS_BIND_CACHE,
+    ('Scheduler._bind', 'self._tables[(id(bound), False)] = Table(bound)',
+     'self._tables[(id(bound), False)] = None'): _TS_PERF,
+    ('Scheduler._bind', 'self._tables[(id(bound), False)] = Table(bound)',
+     'self._tables[(id(None), False)] = Table(bound)'): _TS_PERF,
+    ('Scheduler._bind', 'self._tables[(id(bound), False)] = Table(bound)',
+     'self._tables[(id(bound), True)] = Table(bound)'): _TS_PERF,
+    ('Scheduler.__init__', 'self._tables = {(id(r), t.label in BELOW_ONE): Table(r, t.label in BELOW_ONE)',
+     'self._tables = {(id(None), t.label in BELOW_ONE): Table(r, t.label in BELOW_ONE)'): _TS_PERF,
+    ('Scheduler.__init__', 'self._tables = {(id(r), t.label in BELOW_ONE): Table(r, t.label in BELOW_ONE)',
+     'self._tables = {(id(r), t.label not in BELOW_ONE): Table(r, t.label in BELOW_ONE)'): _TS_PERF,
+    ('Scheduler._resolve', 'slot = by_rule[key] = _Slot(rule, t, table,',
+     'slot = by_rule[key] = _Slot(rule, t, None,'): _TS_PERF,
+    ('_Slot.__init__', 'self.table = table  # lookahead for pure schedules (None for plateau parts)',
+     'self.table = None  # lookahead for pure schedules (None for plateau parts)'): _TS_PERF,
+    ('_Slot.__init__',
+     "self.fn = table if table is not None else rule  # fn(n): the rule's value at int step n",
+     "self.fn = table if (table is not None) and False else rule  # fn(n): the rule's value at int step n"):
+        _TS_PERF,
+    ('Scheduler._apply', 'groups = self.optimizer.param_groups',
+     'groups = None'): _TS_RERESOLVE,
+    ('Scheduler._apply', 'tab = slot.table',
+     'tab = None'): _TS_PERF,
+    ('Scheduler._apply', 'if 0 <= i < BLOCK:  # inside a checked block: no per-step check needed',
+     'if 1 <= i < BLOCK:  # inside a checked block: no per-step check needed'): _TS_FIRST,
+    ('Scheduler._apply', 'if 0 <= i < BLOCK:  # inside a checked block: no per-step check needed',
+     'if 0 < i < BLOCK:  # inside a checked block: no per-step check needed'): _TS_FIRST,
+    ('Scheduler._apply', 'wd = self._decoupled_values(n) if self._wd_entries else None',
+     'wd = self._decoupled_values(n) if (self._wd_entries) or True else None'): _TS_NO_WD,
+    ('Scheduler.step', 'groups = self.optimizer.param_groups',
+     'groups = None'): _TS_RERESOLVE,
+    ('Scheduler.step', 'if tab.valid and 0 <= i < BLOCK:',
+     'if tab.valid and 1 <= i < BLOCK:'): _TS_FIRST,
+    ('Scheduler.step', 'if tab.valid and 0 <= i < BLOCK:',
+     'if tab.valid and 0 < i < BLOCK:'): _TS_FIRST,
+    ('Scheduler._apply_device', 'groups = self.optimizer.param_groups',
+     'groups = None'): _TS_RERESOLVE,
+    ('Scheduler._decoupled_values', 'tab = self._tables.get((id(rule), False))',
+     'tab = None'): _TS_PERF,
+    ('Scheduler._decoupled_values', 'tab = self._tables.get((id(rule), False))',
+     'tab = self._tables.get(None)'): _TS_PERF,
+    ('Scheduler._decoupled_values', 'tab = self._tables.get((id(rule), False))',
+     'tab = self._tables.get((id(None), False))'): _TS_PERF,
+    ('Scheduler._decoupled_values', 'tab = self._tables.get((id(rule), False))',
+     'tab = self._tables.get((id(rule), True))'): _TS_PERF,
+    ('Scheduler._decoupled_values', 'r = tab(n) if tab is not None else rule(n)',
+     'r = tab(n) if (tab is not None) and False else rule(n)'): _TS_PERF,
+    ('Scheduler.__init__', 'self._slots: list[_Slot] = []',
+     'self._slots: list[_Slot] = None'): _TS_INIT,
+    ('Scheduler.__init__', 'self._simple = False',
+     'self._simple = None'): _TS_INIT,
+    ('Scheduler.__init__', 'self._simple = False',
+     'self._simple = True'): _TS_INIT,
+    ('Scheduler.__init__', 'self._wd_entries: list[tuple[dict[str, Any], int, Rule, str | None]] = []',
+     'self._wd_entries: list[tuple[dict[str, Any], int, Rule, str | None]] = None'): _TS_INIT,
+    ('Scheduler.__init__', 'self._groups: Any = None',
+     'self._groups: Any = ""'): _TS_INIT,
+    ('Scheduler.__init__', 'self._ngroups = -1',
+     'self._ngroups = None'): _TS_INIT,
+    ('Scheduler.__init__', 'self._ngroups = -1',
+     'self._ngroups = +1'): _TS_INIT,
+    ('Scheduler.__init__', 'self._ngroups = -1',
+     'self._ngroups = -2'): _TS_INIT,
+    ('Scheduler.__init__', 'self._t: Any = None',
+     'self._t: Any = ""'): _TS_INIT,
+    ('Scheduler.__init__', 'self._opt_stepped = False',
+     'self._opt_stepped = None'): _TS_FALSY,
+    ('Scheduler.step', 'self._opt_stepped = False',
+     'self._opt_stepped = None'): _TS_FALSY,
+    ('Scheduler.__init__', 'self._plain = not (device_side or skip_unstepped or metric_required)',
+     'self._plain = None'): _TS_PLAIN,
+    ('Scheduler.load_state_dict', 'self._ngroups = -1',
+     'self._ngroups = None'): _TS_NEVER_LEN,
+    ('Scheduler.load_state_dict', 'self._ngroups = -1',
+     'self._ngroups = -2'): _TS_NEVER_LEN,
+    ('Scheduler.sync', 'self._ngroups = -1',
+     'self._ngroups = None'): _TS_NEVER_LEN,
+    ('Scheduler.sync', 'self._ngroups = -1',
+     'self._ngroups = -2'): _TS_NEVER_LEN,
+    ('_warn_far_above', 'peak = peaks.get(id(rule), 0.0) * scale',
+     'peak = peaks.get(id(rule), None) * scale'): _TS_PEAKS,
+    ('_warn_far_above', 'peak = peaks.get(id(rule), 0.0) * scale',
+     'peak = peaks.get(id(rule), ) * scale'): _TS_PEAKS,
+    ('_warn_far_above', 'peak = peaks.get(id(rule), 0.0) * scale',
+     'peak = peaks.get(id(rule), 1.0) * scale'): _TS_PEAKS,
+    ('_warn_far_above', 'f"optimizer with that rate.", UserWarning, stacklevel=3)',
+     'f"optimizer with that rate.", None, stacklevel=3)'): _TS_CATEGORY,
+    ('_warn_far_above', 'f"optimizer with that rate.", UserWarning, stacklevel=3)',
+     'f"optimizer with that rate.", stacklevel=3)'): _TS_CATEGORY,
+    ('Scheduler._past_horizon', 'f"(warned once)", UserWarning, stacklevel=3)',
+     'f"(warned once)", None, stacklevel=3)'): _TS_CATEGORY,
+    ('Scheduler._past_horizon', 'f"(warned once)", UserWarning, stacklevel=3)',
+     'f"(warned once)", stacklevel=3)'): _TS_CATEGORY,
+    ('Scheduler._resolve', 'table = self._tables.get((id(rule), t.label in BELOW_ONE))',
+     'table = None'): _TS_PERF,
+    ('Scheduler._resolve', 'table = self._tables.get((id(rule), t.label in BELOW_ONE))',
+     'table = self._tables.get(None)'): _TS_PERF,
+    ('Scheduler._resolve', 'table = self._tables.get((id(rule), t.label in BELOW_ONE))',
+     'table = self._tables.get((id(None), t.label in BELOW_ONE))'): _TS_PERF,
+    ('Scheduler._resolve', 'table = self._tables.get((id(rule), t.label in BELOW_ONE))',
+     'table = self._tables.get((id(rule), t.label not in BELOW_ONE))'): _TS_PERF,
+    ('Scheduler._resolve', 'key = (id(rule), True)',
+     'key = (id(rule), False)'): _TS_SLOT_KEY,
+    ('Scheduler._resolve', '_check.non_negative(f"param group {i} {t.scale_key}", g.get(t.scale_key, 1.0),',
+     '_check.non_negative(f"param group {i} {t.scale_key}", g.get(t.scale_key, 2.0),'): _TS_CHECK_DEFAULT,
+    ('Scheduler._resolve', 'g.get("weight_decay_scale", 1.0), OWNER)',
+     'g.get("weight_decay_scale", 2.0), OWNER)'): _TS_CHECK_DEFAULT,
+    ('Scheduler._resolve', 'rate, scaled = self._group_rate(g, i)',
+     'rate, scaled = self._group_rate(g, None)'): _TS_RATE_CHECKED,
+    ('Scheduler._resolve',
+     'self._simple = not wd_entries and all(s.table is not None and not s.entries for s in slots)',
+     'self._simple = None'): _TS_RERESOLVE,
+    ('Scheduler._resolve', 'self._groups = groups',
+     'self._groups = None'): _TS_RERESOLVE,
+    ('Scheduler._resolve', 'self._ngroups = len(groups)',
+     'self._ngroups = None'): _TS_RERESOLVE,
+    ('Scheduler._group_rate', 'scale = g.get("lr_scale", 1.0)',
+     'scale = None'): _TS_NO_SCALE,
+    ('Scheduler._group_rate', 'scale = g.get("lr_scale", 1.0)',
+     'scale = g.get("lr_scale", None)'): _TS_NO_SCALE,
+    ('Scheduler._group_rate', 'scale = g.get("lr_scale", 1.0)',
+     'scale = g.get(1.0)'): _TS_NO_SCALE,
+    ('Scheduler._group_rate', 'scale = g.get("lr_scale", 1.0)',
+     'scale = g.get("lr_scale", )'): _TS_NO_SCALE,
+    ('Scheduler._group_rate', 'scale = g.get("lr_scale", 1.0)',
+     'scale = g.get("lr_scale", 2.0)'): _TS_NO_SCALE,
+    ('Scheduler._apply_device', '_device.write_device(g, key, index, kind, v * scale if scale != 1.0 else v)',
+     '_device.write_device(g, key, index, None, v * scale if scale != 1.0 else v)'): _TS_KIND,
+    ('Scheduler._apply_device', '_device.write_device(g, key, index, kind, v * scale if scale != 1.0 else v)',
+     '_device.write_device(g, key, index, kind, v * scale if (scale != 1.0) or True else v)'): _TS_TIMES_ONE,
+    ('_default_rate', 'return None if lr is None else _host(lr)',
+     'return None if (lr is None) and False else _host(lr)'): _TS_NONE_RATE,
+    ('_host', 'return float(value.item()) if isinstance(value, torch.Tensor) else float(value)',
+     'return float(value.item()) if (isinstance(value, torch.Tensor)) and False else float(value)'):
+        _TS_FLOAT_TENSOR,
+    ('_Slot.__init__', 'scale_key: str | None = "") -> None:',
+     'scale_key: str | None = "XXXX") -> None:'): _TS_SLOT_DEFAULT,
 }
 
 # Survivors no test can kill under mutmut although a test states the behaviour: mutmut 3 calls
@@ -179,6 +356,15 @@ UNTESTABLE: dict[tuple[str, str, str], str] = {
      "stacklevel: int = 3) -> list[Match]:"): _STACKLEVEL,
     **{("match_rules", "stacklevel=stacklevel + 1)", m): _STACKLEVEL
        for m in (")", "stacklevel=stacklevel - 1)", "stacklevel=stacklevel + 2)")},
+    # torch/scheduler.py (tests/torch/test_scheduler*.py check the warnings' location outside mutmut)
+    ('_warn_far_above', 'f"optimizer with that rate.", UserWarning, stacklevel=3)',
+     'f"optimizer with that rate.", UserWarning, )'): _STACKLEVEL,
+    ('_warn_far_above', 'f"optimizer with that rate.", UserWarning, stacklevel=3)',
+     'f"optimizer with that rate.", UserWarning, stacklevel=4)'): _STACKLEVEL,
+    ('Scheduler._past_horizon', 'f"(warned once)", UserWarning, stacklevel=3)',
+     'f"(warned once)", UserWarning, )'): _STACKLEVEL,
+    ('Scheduler._past_horizon', 'f"(warned once)", UserWarning, stacklevel=3)',
+     'f"(warned once)", UserWarning, stacklevel=4)'): _STACKLEVEL,
 }
 
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
