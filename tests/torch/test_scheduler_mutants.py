@@ -885,3 +885,23 @@ def test_initial_lr_is_kept_only_for_groups_whose_own_rule_is_relative():
     assert opt.param_groups[0]["initial_lr"] == 0.3 and "initial_lr" not in opt.param_groups[1]
     s.step()
     assert [g["lr"] for g in opt.param_groups] == pytest.approx([0.15, 0.1], rel=1e-12)
+
+
+def test_metric_is_reduced_through_a_process_group_with_the_schedulers_name(tmp_path):
+    import torch.distributed as dist
+
+    if dist.is_initialized():
+        pytest.skip("a process group is already initialised")
+    dist.init_process_group("gloo", store=dist.FileStore(str(tmp_path / "store"), 1), rank=0, world_size=1)
+    try:
+        for op in ("mean", "max"):
+            opt = sgd()
+            s = Scheduler(opt, OnPlateau(Constant(0.1), patience=0), metric_reduce=op)
+            s.step(torch.tensor(1.0))
+            s.step(torch.tensor([2.0]))  # one rank: the reduced metric is the metric, worse: reduced
+            assert opt.param_groups[0]["lr"] == pytest.approx(0.01, rel=1e-12)
+            with pytest.raises((TypeError, ValueError), match="^Scheduler: "):
+                s.step("bad")
+            assert s.last_epoch == 2
+    finally:
+        dist.destroy_process_group()
