@@ -132,6 +132,12 @@ _TS_NO_SCALE = ("without lr_scale in the group (the only case these change) the 
 _TS_KIND = ("write_device with kind None indexes a 0-d tensor with None (a view of it) and copies into "
             "it: the same tensor is written")
 _TS_TIMES_ONE = "v * scale with scale 1.0 is v"
+_TS_HORIZON_TWICE = ("the past-horizon test is made twice, by the caller and again in _past_horizon, with "
+                     "the same n (both of step()'s paths have the same line): either strict test alone "
+                     "decides, so one of them at >= changes nothing")
+_TS_BLOCK_OFFSET = ("i = n + lo is in [0, BLOCK) only when lo = 0 (blocks start at multiples of BLOCK and "
+                    "lo <= n), where it equals n - lo; otherwise the value is evaluated through the table: "
+                    "the same")
 
 # Mutants that no test can kill because the mutated program computes the same thing, keyed by
 # (function, original line, mutated line) -- stable when other code moves -- with the reason.
@@ -197,6 +203,16 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("Sequence.phase_boundaries", "if lo < x < hi:", "if lo < x <= hi:"):
         "x == hi is the next boundary of the sequence, already in the set (the last hi is inf)",
     # torch/scheduler.py
+    ('Scheduler._past_horizon', 'if n > self._warn_after:',
+     'if n >= self._warn_after:'): _TS_HORIZON_TWICE,
+    ('Scheduler.step', 'if n > self._warn_after:',
+     'if n >= self._warn_after:'): _TS_HORIZON_TWICE,
+    ('Scheduler.set_step', 'if step > self._warn_after:',
+     'if step >= self._warn_after:'): _TS_HORIZON_TWICE,
+    ('Scheduler._apply', 'i = n - tab.lo',
+     'i = n + tab.lo'): _TS_BLOCK_OFFSET,
+    ('Scheduler.step', 'i = n - tab.lo',
+     'i = n + tab.lo'): _TS_BLOCK_OFFSET,
     ('Scheduler._bind', 'bound = self._bound.get(key)',
      'bound = None'): _TS_BIND_CACHE,
     ('Scheduler._bind', 'bound = self._bound.get(key)',
