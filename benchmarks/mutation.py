@@ -132,6 +132,8 @@ _TS_NO_SCALE = ("without lr_scale in the group (the only case these change) the 
 _TS_KIND = ("write_device with kind None indexes a 0-d tensor with None (a view of it) and copies into "
             "it: the same tensor is written")
 _TS_TIMES_ONE = "v * scale with scale 1.0 is v"
+_TS_PEAK_AGAIN = "id(None) is never a key of _peaks: a bound rule's peak is computed again, the same"
+_TS_NONE_KEY = "with scale_key None, g.get(None, 1.0) is 1.0 (no group has the key None): lr = r either way"
 _TS_HORIZON_TWICE = ("the past-horizon test is made twice, by the caller and again in _past_horizon, with "
                      "the same n (both of step()'s paths have the same line): either strict test alone "
                      "decides, so one of them at >= changes nothing")
@@ -203,6 +205,10 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("Sequence.phase_boundaries", "if lo < x < hi:", "if lo < x <= hi:"):
         "x == hi is the next boundary of the sequence, already in the set (the last hi is inf)",
     # torch/scheduler.py
+    ('Scheduler._resolve', 'if id(rule) not in self._peaks:',
+     'if id(None) not in self._peaks:'): _TS_PEAK_AGAIN,
+    ('Scheduler._decoupled_values', 'lr = r * g.get(scale_key, 1.0) if scale_key is not None else r',
+     'lr = r * g.get(scale_key, 1.0) if (scale_key is not None) or True else r'): _TS_NONE_KEY,
     ('Scheduler._past_horizon', 'if n > self._warn_after:',
      'if n >= self._warn_after:'): _TS_HORIZON_TWICE,
     ('Scheduler.step', 'if n > self._warn_after:',
