@@ -320,18 +320,16 @@ class OnPlateau:
                 value *= self.then(step - stop)
             return value
         t = ops.prepare(step)
-        value = self.schedule(t)
         if isinstance(scale, numbers.Real):
-            if scale != 1.0:
-                value = ops.maximum(value * scale, c.min_lr)
-        else:
-            value = ops.where(scale == 1.0, value, ops.maximum(value * scale, c.min_lr))
+            def cut(v: Any) -> Any:
+                return v if scale == 1.0 else ops.maximum(v * scale, c.min_lr)
+        else:  # a scalar array (a variable read in a compiled step): decided inside the graph
+            def cut(v: Any) -> Any:
+                return ops.where(scale == 1.0, v, ops.maximum(v * scale, c.min_lr))
+        value = cut(self.schedule(t))
         if stop is not None:
-            base = self.schedule(ops.full_like(t, stop))
-            if isinstance(scale, numbers.Real):
-                tail = self._cut(self.schedule(stop), scale)
-            else:
-                tail = ops.where(scale == 1.0, base, ops.maximum(base * scale, c.min_lr))
+            tail = (self._cut(self.schedule(stop), scale) if isinstance(scale, numbers.Real)
+                    else cut(self.schedule(ops.full_like(t, stop))))
             if self.then is not None:
                 tail = tail * self.then(ops.maximum(t - stop, 0.0))
             value = ops.where(t < stop, value, tail)

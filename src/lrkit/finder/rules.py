@@ -210,7 +210,7 @@ def edge(w: Window, target: str, settled: Settled | None = None) -> float:
     No suggestion (:class:`NoSuggestion`, with the reason) when the rate would be at or below
     the first rate of the test (start the test lower), or when the loss never broke down before
     the last rate tested (the edge is then only a lower bound: run the test to a higher end;
-    :func:`lrkit.finder.find_lr` first widens a test that never broke down by two decades).
+    or pass ``widen=2`` to :func:`lrkit.finder.find_lr`, which continues such a test two decades).
     The constants were chosen on the broad benchmark's development half (issue 15);
     ``docs/finder.md`` has the held-out figures.
     """
@@ -252,7 +252,7 @@ RULES: dict[str, Callable[..., float]] = {
 # "probe" is not read off the curve: it validates candidates with short runs (lrkit.finder.probe)
 # and exists only on a result whose test ran with rule="probe". "settled" is lrkit's rule with the
 # constant rate read off the settled sweep (issue 5's rule, lrkit.finder.settle): only on a result
-# whose test ran it (find_lr(target="constant") with reset, or settle=True).
+# whose test ran it (find_lr(rule="settled") with reset, or settle=True).
 RULE_NAMES = (*RULES, "probe", "settled")
 
 
