@@ -79,17 +79,17 @@ class PlateauVariables:
         self.scale.assign(np.float32(state["scale"]))
 
 
-def _unwrap(optimizer: Any) -> Any:
-    """The optimizer that owns the rate: through :class:`~lrkit.keras.GroupedOptimizer`
-    (``inner``) and ``keras.optimizers.LossScaleOptimizer`` (``inner_optimizer``)."""
-    seen = 0
-    while seen < 8:
-        seen += 1
-        inner = optimizer.__dict__.get("inner") or getattr(optimizer, "inner_optimizer", None)
-        if inner is None or inner is optimizer:
-            return optimizer
-        optimizer = inner
-    return optimizer
+def _chain(optimizer: Any) -> list[Any]:
+    """``optimizer`` and the optimizers it wraps, outermost first: through
+    :class:`~lrkit.keras.GroupedOptimizer` (``inner``) and ``keras.optimizers.LossScaleOptimizer``
+    (``inner_optimizer``); the last one owns the rate."""
+    out = [optimizer]
+    while len(out) < 8:
+        inner = out[-1].__dict__.get("inner") or getattr(out[-1], "inner_optimizer", None)
+        if inner is None or inner is out[-1]:
+            break
+        out.append(inner)
+    return out
 
 
 def plateau_schedule(optimizer: Any) -> tuple[Any, LearningRateSchedule]:
@@ -98,7 +98,7 @@ def plateau_schedule(optimizer: Any) -> tuple[Any, LearningRateSchedule]:
     if not isinstance(optimizer, keras.optimizers.Optimizer):
         raise TypeError(f"{OWNER}: the model must be compiled with a Keras optimizer, got "
                         f"{type(optimizer).__name__}")
-    owner = _unwrap(optimizer)
+    owner = _chain(optimizer)[-1]
     rate = getattr(owner, "_learning_rate", None)
     if not (isinstance(rate, LearningRateSchedule) and rate.plateau is not None):
         raise ValueError(
@@ -195,17 +195,6 @@ class PlateauCallback(keras.callbacks.Callback):
         if reduced and self.verbose:
             print(f"\nEpoch {epoch + 1}: PlateauCallback: {self.monitor} did not improve; "
                   f"multiplier now {rule.scale:.6g} (reduction {rule.controller.num_reductions})")
-
-
-def _chain(optimizer: Any) -> list[Any]:
-    """``optimizer`` and the optimizers it wraps, outermost first (see :func:`_unwrap`)."""
-    out = [optimizer]
-    while len(out) < 8:
-        inner = out[-1].__dict__.get("inner") or getattr(out[-1], "inner_optimizer", None)
-        if inner is None or inner is out[-1]:
-            break
-        out.append(inner)
-    return out
 
 
 def _rebuild(optimizer: Any, variables: list[Any]) -> None:
