@@ -389,6 +389,63 @@ UNTESTABLE: dict[tuple[str, str, str], str] = {
      'f"(warned once)", UserWarning, stacklevel=4)'): _STACKLEVEL,
 }
 
+# Mutants only two or more ranks can tell apart. mutmut cannot run the test that kills them: its
+# ranks are separate processes started by torch.distributed.run, which import lrkit from
+# PYTHONPATH and never go through mutmut's trampolines. ``--multirank`` applies each of them to a
+# scratch copy of the tree and runs that 2-rank test against it; each must fail it. The report
+# counts them as killed (and --multirank says whether they still are).
+_MR_TEST = "tests/distributed/test_ddp.py::test_plateau_decides_on_the_metric_reduced_across_ranks"
+MULTIRANK_FILE = "src/lrkit/torch/scheduler.py"
+MULTIRANK: dict[tuple[str, str, str], str] = {
+    ("Scheduler.__init__", "self._metric_reduce = metric_reduce", "self._metric_reduce = None"): _MR_TEST,
+    ("Scheduler._reduced", "if self._metric_reduce is not None and is_distributed():",
+     "if self._metric_reduce is not None or is_distributed():"): _MR_TEST,
+    ("Scheduler._reduced", "if self._metric_reduce is not None and is_distributed():",
+     "if self._metric_reduce is None and is_distributed():"): _MR_TEST,
+    ("Scheduler._reduced", "return reduce_metric(metric, self._metric_reduce, owner=OWNER)",
+     "return reduce_metric(metric, owner=OWNER)"): _MR_TEST,
+}
+
+
+def multirank_check(base: Path) -> int:
+    """Apply each :data:`MULTIRANK` mutant to a scratch copy of the working tree and run its
+    2-rank test with the copy first on ``PYTHONPATH`` (after one run of the unmutated copy, which
+    must pass); the number of mutants the test missed."""
+    missed = 0
+    for key in (None, *MULTIRANK):
+        test = MULTIRANK[key] if key else _MR_TEST
+        work = base / "multirank"
+        if work.exists():
+            shutil.rmtree(work)
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "*.egg-info")
+        for name in ("src", "tests"):
+            shutil.copytree(ROOT / name, work / name, ignore=ignore)
+        label = "unmutated"
+        if key is not None:
+            func, before, after = key
+            label = f"{func}: {before!r} -> {after!r}"
+            path = work / MULTIRANK_FILE
+            lines = path.read_text().splitlines(keepends=True)
+            hits = [i for i, line in enumerate(lines) if line.strip() == before]
+            if len(hits) != 1:
+                raise SystemExit(f"mutation --multirank: {before!r} occurs {len(hits)} times in "
+                                 f"{MULTIRANK_FILE}, expected once")
+            i = hits[0]
+            lines[i] = lines[i][: len(lines[i]) - len(lines[i].lstrip())] + after + "\n"
+            path.write_text("".join(lines))
+        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(work / "src"), str(work)]),
+                   PYTHONDONTWRITEBYTECODE="1")
+        t0 = time.perf_counter()
+        rc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
+                             "--no-header", test], cwd=work, env=env, capture_output=True).returncode
+        print(f"  {label}: pytest exit {rc} ({time.perf_counter() - t0:.0f} s)", flush=True)
+        if key is None and rc != 0:
+            raise SystemExit("mutation --multirank: the 2-rank test fails on the unmutated copy")
+        missed += key is not None and rc != 1  # 1: the test ran and failed (not a collection error)
+    shutil.rmtree(base / "multirank", ignore_errors=True)
+    return missed
+
+
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
           36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout", None: "not checked",
           37: "caught by type check"}
@@ -509,6 +566,9 @@ def run_target(name: str, target: Target, base: Path, max_children: int, show: b
                  if s not in ("killed", "timeout", "caught by type check", "not checked")}
         diffs = diffs_of(workdir, path, list(alive))
         for mutant, status in alive.items():
+            if diffs[mutant] in MULTIRANK:  # killed by the 2-rank test (--multirank checks it)
+                report["files"][path]["killed"] += 1
+                continue
             report["survivors"].append({"mutant": mutant, "status": status, "diff": diffs[mutant],
                                         "equivalent": EQUIVALENT.get(diffs[mutant])
                                         or UNTESTABLE.get(diffs[mutant])})
@@ -545,6 +605,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rev", default=None,
                    help="mutate and test this commit (git archive) instead of the working tree, "
                         "e.g. HEAD: a shared tree's uncommitted edits stay out of the score")
+    p.add_argument("--multirank", action="store_true",
+                   help="check that the 2-rank test kills each mutant only two ranks tell apart "
+                        "(applied to a scratch copy of the working tree, outside mutmut)")
     p.add_argument("--report-only", action="store_true",
                    help="report the results already in --workdir without running mutmut again "
                         "(e.g. after adding entries to EQUIVALENT)")
@@ -554,6 +617,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{n:16s} {'fast ' if t.fast_tests else '     '} mutate {' '.join(t.mutate)}\n"
                   f"{'':22s} tests  {' '.join(t.tests)}")
         return 0
+    if args.multirank:
+        base = args.workdir or Path(tempfile.mkdtemp(prefix="lrkit-mutation-"))
+        missed = multirank_check(base)
+        print(f"multirank: {len(MULTIRANK) - missed}/{len(MULTIRANK)} killed by the 2-rank test")
+        return 1 if missed else 0
     names = args.targets or (list(TARGETS) if args.all else
                              [n for n, t in TARGETS.items() if t.fast_tests] if args.fast else [])
     unknown = [n for n in names if n not in TARGETS]

@@ -86,6 +86,13 @@ def scenario_plateau(out) -> None:
             auto.step(m)
             auto_rates.append(opt2.param_groups[0]["lr"])
         payload[op] = {"rates": rates, "seen": seen, "auto_rates": auto_rates}
+    # metric_reduce=None: each rank decides on its own metric (no collective)
+    opt3 = torch.optim.SGD(mlp(0).parameters(), lr=0.1)
+    own = Scheduler(opt3, OnPlateau(lrkit.Constant(0.1), factor=0.5, patience=1), metric_reduce=None)
+    payload["own_rates"] = []
+    for m in local:
+        own.step(m)
+        payload["own_rates"].append(opt3.param_groups[0]["lr"])
     # a metric that is not a number on one rank: every rank raises, none waits
     try:
         reduce_metric(None if r == 1 else 0.5)

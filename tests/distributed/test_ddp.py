@@ -45,6 +45,11 @@ def test_plateau_decides_on_the_metric_reduced_across_ranks(run):
         assert r0[op]["auto_rates"] == r0[op]["rates"]  # Scheduler(metric_reduce=op) does it itself
     # the ranks' own metrics would disagree: rank 0 improves, rank 1 does not
     assert r0["mean"]["rates"][-1] < 0.1 and r0["min"]["rates"] == [0.1] * 8
+    # metric_reduce=None: each rank follows its own metric, so the ranks disagree
+    for r in (r0, r1):
+        ctrl = Plateau(0.1, factor=0.5, patience=1)
+        assert r["own_rates"] == pytest.approx([ctrl.step(m) for m in r["local"]], rel=1e-12)
+    assert r0["own_rates"] == [0.1] * 8 and r1["own_rates"][-1] < 0.1
 
 
 def test_bad_input_fails_on_every_rank_at_once(run):
