@@ -171,6 +171,20 @@ def test_a_loss_breaking_down_past_the_end_is_found_by_widening():
                                                                       r.usable).centred_argmin - 1]))
 
 
+@pytest.mark.parametrize("num, decades, count", [(81, 1.0, 10), (101, 2.0, 25), (201, 3.0, 75)])
+def test_widening_adds_exactly_the_decades_asked_at_the_planned_ratio(num, decades, count):
+    # planned 1e-7..10 over `num` points: 8/(num-1) decades per step, so `decades` more take
+    # exactly `count` steps -- although decades / log10(ratio) lands a hair above or below the
+    # integer in floating point (10.000000000000036, 24.999999999999943)
+    from lrkit.finder.core import widened_rates
+
+    planned = np.geomspace(1e-7, 10.0, num)
+    extra = widened_rates(planned, decades)
+    assert len(extra) == count
+    assert extra[-1] == pytest.approx(10.0 * 10.0**decades, rel=1e-12)
+    assert extra[0] == pytest.approx(10.0 * 10.0 ** (8.0 / (num - 1)), rel=1e-12)
+
+
 @pytest.mark.parametrize("seed", range(6))
 def test_plain_sgd_digits_mlp_suggestion_and_suggest_agree(seed):
     # issue 15: plain SGD (no momentum) on a digits MLP -- `.suggestion` None while suggest()

@@ -1,5 +1,6 @@
-"""Loss smoothing used by the range test: the causal, bias-corrected EMA that every finder plots,
-and a centred (zero-lag) smoother used by lrkit's own rule."""
+"""Loss smoothing used by lrkit's own rule: a centred (zero-lag) smoother, its noise and a robust
+baseline. (The causal, bias-corrected EMA every finder plots is computed online, step by step, by
+:func:`lrkit.finder.sweep.run_sweep`, which needs it to stop a diverging test.)"""
 
 from __future__ import annotations
 
@@ -7,28 +8,11 @@ import math
 
 import numpy as np
 
-__all__ = ["debiased_ema", "centered", "half_width", "first_crossing", "log_noise", "centered_noise",
-           "ema_noise", "robust_floor", "NOISE_K"]
+__all__ = ["centered", "half_width", "first_crossing", "log_noise", "centered_noise", "robust_floor",
+           "NOISE_K"]
 
 HALF_WIDTH = 0.25  # decades of rate on each side of the centred smoother
 NOISE_K = 3.0  # a baseline sits this many standard errors above a smoothed value
-
-
-def debiased_ema(losses: np.ndarray, beta: float) -> np.ndarray:
-    r"""Bias-corrected exponential moving average of ``losses``.
-
-    .. math:: m_i = \beta\, m_{i-1} + (1 - \beta)\, \ell_i, \quad m_{-1} = 0, \qquad
-              \bar\ell_i = \frac{m_i}{1 - \beta^{\,i + 1}}
-
-    Legend: :math:`\ell_i` raw loss of step :math:`i`, :math:`\beta` = ``beta`` (0 disables
-    smoothing). Non-finite losses propagate (the range test stops at the first one).
-    """
-    out = np.empty(len(losses), dtype=np.float64)
-    m = 0.0
-    for i, loss in enumerate(losses):
-        m = beta * m + (1.0 - beta) * float(loss)
-        out[i] = m / (1.0 - beta ** (i + 1))
-    return out
 
 
 def centered(values: np.ndarray, half_width: int) -> np.ndarray:
@@ -110,24 +94,13 @@ def centered_noise(n: int, half_width: int) -> np.ndarray:
     return out
 
 
-def ema_noise(n: int, beta: float) -> np.ndarray:
-    r"""Standard error of each point of :func:`debiased_ema` for unit i.i.d. noise:
-
-    .. math:: \sqrt{\frac{(1-\beta)(1+\beta^{\,i+1})}{(1+\beta)(1-\beta^{\,i+1})}}
-    """
-    i = np.arange(1, n + 1, dtype=np.float64)
-    if beta <= 0:
-        return np.ones(n)
-    return np.sqrt((1 - beta) * (1 + beta ** i) / ((1 + beta) * (1 - beta ** i)))
-
-
 def robust_floor(z: np.ndarray, sigma: float, se: np.ndarray, k: float = NOISE_K) -> np.ndarray:
     r"""The robust baseline of a smoothed loss: the lowest *upper confidence bound* so far,
 
     .. math:: b_i = \min_{j \le i} z_j\, e^{k \sigma s_j},
 
     :math:`\sigma` the relative noise (:func:`log_noise`), :math:`s_j` the standard error of
-    point :math:`j` of the smoother (:func:`centered_noise` / :func:`ema_noise`),
+    point :math:`j` of the smoother (:func:`centered_noise`),
     :math:`k` = ``NOISE_K``. The plain running minimum of a noisy curve is dragged down by its
     luckiest batch, so a loss that merely wobbles would seem to "rise" above it; a point's bound
     is loose where it averages few batches (the ends of the curve) and tight where it averages
