@@ -475,7 +475,13 @@ def prepare(workdir: Path, target: Target, rev: str | None = None) -> None:
                  "from hypothesis import Phase as _Phase, settings as _settings  # noqa: E402\n"
                  "_settings.register_profile('mutation', database=None,\n"
                  "                           phases=[_Phase.explicit, _Phase.reuse, _Phase.generate])\n"
-                 "_settings.load_profile('mutation')\n")
+                 "_settings.load_profile('mutation')\n"
+                 # JAX and TensorFlow are multithreaded runtimes that deadlock in a forked child
+                 # (mutmut forks one per mutant): their tests skip here, as on a machine without
+                 # them, instead of hanging until a timeout that counts as a kill
+                 "import sys as _sys  # noqa: E402\n"
+                 "for _m in ('jax', 'jaxlib', 'tensorflow', 'keras'):\n"
+                 "    _sys.modules.setdefault(_m, None)\n")
     toml = (workdir / "pyproject.toml").read_text() if rev else (ROOT / "pyproject.toml").read_text()
     tests = [t for t in target.tests if (workdir / t.split("::")[0]).exists()]
     if not tests:
