@@ -453,7 +453,7 @@ STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests"
           37: "caught by type check"}
 
 
-def prepare(workdir: Path, target: Target, rev: str | None = None) -> None:
+def prepare(workdir: Path, target: Target, rev: str | None = None, fresh: bool = False) -> None:
     """A fresh copy of the tree (or of commit ``rev``: others' uncommitted edits left out) with a
     [tool.mutmut] section for ``target`` (test paths that do not exist in the tree are left
     out)."""
@@ -475,13 +475,14 @@ def prepare(workdir: Path, target: Target, rev: str | None = None) -> None:
                  "from hypothesis import Phase as _Phase, settings as _settings  # noqa: E402\n"
                  "_settings.register_profile('mutation', database=None,\n"
                  "                           phases=[_Phase.explicit, _Phase.reuse, _Phase.generate])\n"
-                 "_settings.load_profile('mutation')\n"
-                 # JAX and TensorFlow are multithreaded runtimes that deadlock in a forked child
-                 # (mutmut forks one per mutant): their tests skip here, as on a machine without
-                 # them, instead of hanging until a timeout that counts as a kill
-                 "import sys as _sys  # noqa: E402\n"
-                 "for _m in ('jax', 'jaxlib', 'tensorflow', 'keras'):\n"
-                 "    _sys.modules.setdefault(_m, None)\n")
+                 "_settings.load_profile('mutation')\n")
+        if not fresh:
+            # JAX and TensorFlow are multithreaded runtimes that deadlock in a forked child
+            # (mutmut forks one per mutant): their tests skip here, as on a machine without them,
+            # instead of hanging until a timeout that counts as a kill (--fresh runs them)
+            fh.write("import sys as _sys  # noqa: E402\n"
+                     "for _m in ('jax', 'jaxlib', 'tensorflow', 'keras'):\n"
+                     "    _sys.modules.setdefault(_m, None)\n")
     toml = (workdir / "pyproject.toml").read_text() if rev else (ROOT / "pyproject.toml").read_text()
     tests = [t for t in target.tests if (workdir / t.split("::")[0]).exists()]
     if not tests:
@@ -511,6 +512,42 @@ def mutmut(workdir: Path, *args: str, log: Path | None = None) -> int:
         return subprocess.run(cmd, cwd=workdir, env=env).returncode
     with open(log, "a") as fh:
         return subprocess.run(cmd, cwd=workdir, env=env, stdout=fh, stderr=subprocess.STDOUT).returncode
+
+
+def run_fresh(workdir: Path, tests: list[str], functions: tuple[str, ...], log: Path) -> None:
+    """Run each mutant in a fresh pytest process instead of mutmut's forked children: mutmut's
+    trampolines pick the mutant from ``MUTANT_UNDER_TEST`` in the environment, so a new process
+    per mutant runs it with JAX or TensorFlow working. ``mutmut run`` with a name that matches
+    no mutant first generates the mutants (and checks the clean run); each result is written back
+    into mutmut's ``.meta`` files, so the report reads them as usual. Much slower (an interpreter
+    and the framework's import per mutant): for the modules only JAX/TF tests reach."""
+    import fnmatch
+
+    mutmut(workdir, "run", "--max-children", "1", "lrkit.__no_such_mutant__", log=log)
+    env = dict(os.environ, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1",
+               PYTHONPATH=str(workdir / "mutants" / "src"))
+    base = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--no-header", *tests]
+    t0 = time.perf_counter()
+    clean = subprocess.run(base, cwd=workdir / "mutants", env=env, capture_output=True)
+    budget = max(60.0, 10 * (time.perf_counter() - t0))
+    if clean.returncode != 0:
+        tail = clean.stdout.decode()[-3000:]
+        raise SystemExit(f"mutation --fresh: the tests fail without a mutant:\n{tail}")
+    for meta in sorted((workdir / "mutants").rglob("*.py.meta")):
+        data = json.loads(meta.read_text())
+        codes = data["exit_code_by_key"]
+        for name in codes:
+            if functions and not any(fnmatch.fnmatch(name, g) for g in functions):
+                continue
+            try:
+                rc = subprocess.run(base, cwd=workdir / "mutants", env=dict(env, MUTANT_UNDER_TEST=name),
+                                    capture_output=True, timeout=budget).returncode
+            except subprocess.TimeoutExpired:
+                rc = 36
+            codes[name] = {0: 0, 1: 1, 5: 33}.get(rc, rc)
+            with open(log, "a") as fh:
+                fh.write(f"{name}: {STATUS.get(codes[name], rc)}\n")
+        meta.write_text(json.dumps(data))
 
 
 def collect(workdir: Path) -> dict[str, dict[str, str]]:
@@ -558,14 +595,19 @@ def diffs_of(workdir: Path, path: str, mutants: list[str]) -> dict[str, tuple[st
 
 
 def run_target(name: str, target: Target, base: Path, max_children: int, show: bool,
-               functions: tuple[str, ...] = (), run: bool = True, rev: str | None = None) -> dict:
+               functions: tuple[str, ...] = (), run: bool = True, rev: str | None = None,
+               fresh: bool = False) -> dict:
     workdir = base / name
     t0 = time.perf_counter()
     if run:
-        prepare(workdir, target, rev)
+        prepare(workdir, target, rev, fresh)
         log = base / f"{name}.log"
         log.write_text("")
-        mutmut(workdir, "run", "--max-children", str(max_children), *functions, log=log)
+        if fresh:
+            run_fresh(workdir, [t for t in target.tests if (workdir / t.split("::")[0]).exists()],
+                      functions, log)
+        else:
+            mutmut(workdir, "run", "--max-children", str(max_children), *functions, log=log)
     elif not (workdir / "mutants").is_dir():
         raise SystemExit(f"mutation: --report-only needs a finished run in {workdir}")
     elapsed = time.perf_counter() - t0
@@ -617,6 +659,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--rev", default=None,
                    help="mutate and test this commit (git archive) instead of the working tree, "
                         "e.g. HEAD: a shared tree's uncommitted edits stay out of the score")
+    p.add_argument("--fresh", action="store_true",
+                   help="run each mutant in a fresh pytest process (JAX/TensorFlow tests, which "
+                        "deadlock in mutmut's forked children); slow")
     p.add_argument("--multirank", action="store_true",
                    help="check that the 2-rank test kills each mutant only two ranks tell apart "
                         "(applied to a scratch copy of the working tree, outside mutmut)")
@@ -650,7 +695,7 @@ def main(argv: list[str] | None = None) -> int:
             target = Target(target.mutate, tuple(args.tests) if args.tests else target.fast_tests)
         functions = tuple(args.only) if args.only else TARGETS[n].fast_functions if args.fast else ()
         r = run_target(n, target, base, args.max_children, args.survivors, functions,
-                       run=not args.report_only, rev=args.rev)
+                       run=not args.report_only, rev=args.rev, fresh=args.fresh)
         reports.append(r)
         print(f"[{n}] {r['seconds']:.0f} s (log: {base / (n + '.log')})")
         if not r["files"]:
