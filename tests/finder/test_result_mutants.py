@@ -1,0 +1,204 @@
+"""FinderResult's small print: argument checks naming the argument and ``schedule``/``suggest``, the
+defaults of ``schedule()``, keyword arguments reaching the schedule, ``to_dict``/``from_dict`` (keys,
+defaults for missing keys, non-finite values as ``None``), ``__repr__``, ``plot`` arguments and
+``combine``'s stop reason.
+
+The results are built by hand: a three-point curve (too short for any curve rule, so lrkit's own rule
+has no suggestion) with a hand-made :class:`Probe` whose chosen rate is the suggestion of the rule
+``"probe"`` -- every expected rate below is written down, not computed by lrkit.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+
+import numpy as np
+import pytest
+
+from lrkit.compose import Warmup
+from lrkit.finder import FinderResult, NoSuggestion, Probe
+from lrkit.finder.result import combine
+from lrkit.finder.settle import Settled
+from lrkit.schedules import Constant, Cosine, OneCycle
+
+LRS = [1e-3, 1e-2, 1e-1]
+LOSSES = [1.0, 0.9, 0.8]
+
+
+def probe(target: str, chosen: float = 0.02) -> Probe:
+    return Probe(target, 4, (chosen / 2, chosen), ((1.0, 0.9, 0.8, 0.7), (1.0, 0.5, 0.4, 0.3)), (0.7, 0.3),
+                 chosen)
+
+
+def short(*, rule: str = "lrkit", target: str = "one_cycle", probe_target: str | None = "one_cycle",
+          chosen: float = 0.02, stop_reason: str = "completed",
+          losses: list[float] | None = None) -> FinderResult:
+    losses = LOSSES if losses is None else losses
+    return FinderResult(np.array(LRS), np.array(losses), np.array(losses), 3, stop_reason, rule, target,
+                        probe=None if probe_target is None else probe(probe_target, chosen))
+
+
+# ----------------------------------------------------------------------------- argument checks
+def test_suggest_names_itself_in_a_bad_rule_message():
+    with pytest.raises(ValueError, match=r"^suggest: rule must be one of 'lrkit', .*, got 'nope'$"):
+        short().suggest("nope")
+
+
+def test_schedule_names_the_argument_and_itself():
+    r = short()
+    with pytest.raises(ValueError, match=r"^schedule: kind must be one of 'one_cycle', 'constant', "
+                                         r"'warmup_cosine', got 'cosine'$"):
+        r.schedule("cosine", total_steps=10)
+    with pytest.raises(ValueError, match=r"^schedule: total_steps must be > 0, got 0$"):
+        r.schedule("one_cycle", total_steps=0, rule="probe")
+    with pytest.raises(ValueError, match=r"^schedule: warmup_steps must be >= 0, got -1$"):
+        r.schedule("warmup_cosine", total_steps=10, warmup_steps=-1, rule="probe")
+    with pytest.raises(TypeError, match=r"^schedule: kind='constant' takes no extra arguments, "
+                                        r"got \['end', 'pct_start'\]$"):
+        r.schedule("constant", pct_start=0.2, end=0.0)
+
+
+# ----------------------------------------------------------------------------- schedule()
+def test_schedule_defaults_to_a_one_cycle_at_the_suggestion():
+    s = short().schedule(total_steps=100, rule="probe")
+    assert isinstance(s, OneCycle)
+    assert (s.peak, s.total_steps, s.pct_start, s.div_factor) == (0.02, 100, 0.3, 25.0)
+
+
+def test_schedule_passes_its_keyword_arguments_to_one_cycle():
+    s = short().schedule("one_cycle", total_steps=50, rule="probe", pct_start=0.25, div_factor=10.0,
+                         three_phase=True)
+    assert (s.peak, s.total_steps, s.pct_start, s.div_factor, s.three_phase) == (0.02, 50, 0.25, 10.0, True)
+
+
+def test_warmup_cosine_has_no_warmup_by_default_and_passes_end_to_the_cosine():
+    s = short().schedule("warmup_cosine", total_steps=100, rule="probe")
+    assert isinstance(s, Warmup) and s.steps == 0
+    assert isinstance(s.schedule, Cosine)
+    assert (s.schedule.start, s.schedule.steps, s.schedule.end) == (0.02, 100, 0.0)
+    assert s(0) == pytest.approx(0.02, rel=1e-12)        # no warmup: the peak at once
+
+    s = short().schedule("warmup_cosine", total_steps=100, warmup_steps=20, rule="probe", end=1e-4)
+    assert s.steps == 20 and (s.schedule.start, s.schedule.steps, s.schedule.end) == (0.02, 80, 1e-4)
+    assert s(100) == pytest.approx(1e-4, rel=1e-9)
+
+
+def test_schedule_uses_the_rule_it_is_given_not_the_results_default():
+    # the result's own rule (lrkit) has no suggestion on three points; the probe's does
+    r = short(rule="lrkit")
+    with pytest.raises(NoSuggestion):
+        r.suggest()
+    assert r.schedule("one_cycle", total_steps=10, rule="probe").peak == 0.02
+    assert r.schedule("warmup_cosine", total_steps=10, rule="probe").schedule.start == 0.02
+    c = short(rule="lrkit", probe_target="constant", chosen=0.005).schedule("constant", rule="probe")
+    assert isinstance(c, Constant) and c.value == 0.005
+
+
+def test_schedule_reads_each_kind_for_its_own_target_not_the_results_default():
+    # a result whose default target is "constant", with probes run for one-cycle
+    r = short(rule="probe", target="constant", probe_target="one_cycle", chosen=0.03)
+    with pytest.raises(NoSuggestion, match="probes ran for target='one_cycle'"):
+        r.suggest()
+    assert r.schedule("one_cycle", total_steps=10).peak == 0.03
+    assert r.schedule("warmup_cosine", total_steps=10).schedule.start == 0.03
+    # and the other way round: default target one_cycle, probes for constant
+    r = short(rule="probe", target="one_cycle", probe_target="constant", chosen=0.004)
+    assert r.schedule("constant").value == 0.004
+    with pytest.raises(NoSuggestion, match="probes ran for target='constant'"):
+        r.schedule("one_cycle", total_steps=10)
+
+
+# ----------------------------------------------------------------------------- to_dict / from_dict
+def test_to_dict_keeps_the_reason_and_each_targets_suggestions():
+    r = short(rule="lrkit", probe_target="constant", chosen=0.004)
+    d = json.loads(json.dumps(r.to_dict(), allow_nan=False))
+    assert d["suggestion"] is None
+    assert d["reason"].startswith("only 3 usable point(s) in the range test (at least 10 needed)")
+    # the probe rule suggests only for the target its probes ran for
+    assert d["suggestions"]["constant"]["probe"] == 0.004
+    assert d["suggestions"]["one_cycle"]["probe"] is None
+    assert d["suggestions"]["one_cycle"]["minimum"] is None
+
+
+def test_to_dict_writes_non_finite_values_as_none_and_from_dict_reads_them_back():
+    r = short(losses=[1.0, math.nan, math.inf], stop_reason="non-finite")
+    d = r.to_dict()
+    assert d["losses"] == [1.0, None, None] and d["smoothed"] == [1.0, None, None]
+    assert d["lrs"] == LRS
+    back = FinderResult.from_dict(json.loads(json.dumps(d, allow_nan=False)))
+    assert back.losses[0] == 1.0 and math.isnan(back.losses[1]) and math.isnan(back.losses[2])
+    assert back.lrs.dtype == np.float64 and back.stop_reason == "non-finite"
+
+
+def test_from_dict_gives_float_arrays_for_integer_json():
+    d = {"lrs": [1, 10, 100], "losses": [3, 2, 1], "smoothed": [3, 2, None], "usable": 3,
+         "stop_reason": "completed"}
+    r = FinderResult.from_dict(d)
+    for a in (r.lrs, r.losses, r.smoothed):
+        assert a.dtype == np.float64
+    assert r.losses.tolist() == [3.0, 2.0, 1.0] and math.isnan(r.smoothed[2])
+
+
+def test_from_dict_defaults_for_missing_keys():
+    d = {"lrs": LRS, "losses": LOSSES, "smoothed": LOSSES, "usable": 3, "stop_reason": "completed"}
+    r = FinderResult.from_dict(d)
+    assert r.rule == "lrkit" and r.target == "one_cycle"
+    assert r.runs == () and r.probe is None and r.settled is None
+    assert r.usable == 3 and r.lrs.tolist() == LRS
+
+
+# ----------------------------------------------------------------------------- repr
+def test_repr_shows_the_suggestion_to_three_digits_or_none():
+    r = short(rule="probe", chosen=0.012345)
+    assert repr(r) == ("FinderResult(points=3, usable=3, stop_reason='completed', "
+                       "suggestion=0.0123 [probe, one_cycle])")
+    r = short(rule="lrkit", target="constant", stop_reason="diverged")
+    assert repr(r) == ("FinderResult(points=3, usable=3, stop_reason='diverged', "
+                       "suggestion=None [lrkit, constant])")
+
+
+# ----------------------------------------------------------------------------- plot
+def curve_result() -> FinderResult:
+    lrs = np.geomspace(1e-4, 1.0, 41)
+    losses = np.concatenate([np.linspace(2.0, 1.0, 31), np.linspace(1.2, 3.0, 10)])
+    return FinderResult(lrs, losses, losses.copy(), 41, "completed")
+
+
+def labels(ax) -> list[str]:
+    return [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_plot_draws_on_the_axes_given_with_the_rules_and_raw_asked():
+    matplotlib = pytest.importorskip("matplotlib")
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    r = curve_result()
+    _, ax = plt.subplots()
+    assert r.plot(ax=ax, rules=("minimum",)) is ax
+    got = labels(ax)
+    assert got[:2] == ["raw loss", "smoothed loss"] and len(got) == 3 and got[2].startswith("minimum: ")
+    _, ax = plt.subplots()
+    r.plot(ax=ax, rules=("minimum",), raw=False)
+    got = labels(ax)
+    assert got[0] == "smoothed loss" and "raw loss" not in got and len(got) == 2
+    plt.close("all")
+
+
+# ----------------------------------------------------------------------------- combine
+def test_a_repeated_result_joins_the_distinct_stop_reasons_with_plus():
+    runs = [short(stop_reason=s, probe_target=None) for s in ("diverged", "completed", "diverged")]
+    r = combine(runs)
+    assert r.stop_reason == "completed+diverged"
+    assert r.runs == tuple(runs) and (r.rule, r.target) == ("lrkit", "one_cycle")
+
+
+def test_settled_round_trips_through_the_result():
+    s = Settled(0.5, 2.0, (1.0, math.nan), (0.025, 0.03), (1.5, math.inf), 0.04)
+    r = FinderResult(np.array(LRS), np.array(LOSSES), np.array(LOSSES), 3, "completed", settled=s)
+    d = json.loads(json.dumps(r.to_dict(), allow_nan=False))
+    assert d["settled"]["settle_losses"] == [1.0, None] and d["settled"]["losses"] == [1.5, None]
+    back = FinderResult.from_dict(d).settled
+    assert back.settle_losses[0] == 1.0 and math.isnan(back.settle_losses[1]) and math.isnan(back.losses[1])
+    assert (back.edge, back.loss0, back.lrs, back.trained_edge) == (0.5, 2.0, (0.025, 0.03), 0.04)
