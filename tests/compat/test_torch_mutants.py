@@ -74,6 +74,7 @@ AFTER = {
     "polynomial_default": (lambda: C.PolynomialLR(0.1), lambda o: L.PolynomialLR(o)),
     "exponential": (lambda: C.ExponentialLR(0.1, gamma=0.7), lambda o: L.ExponentialLR(o, gamma=0.7)),
     "step": (lambda: C.StepLR(0.1, step_size=3, gamma=0.5), lambda o: L.StepLR(o, 3, gamma=0.5)),
+    "step_size1": (lambda: C.StepLR(0.1, step_size=1, gamma=0.5), lambda o: L.StepLR(o, 1, gamma=0.5)),
     "multistep": (lambda: C.MultiStepLR(0.1, milestones=[2, 5, 5], gamma=0.5),
                   lambda o: L.MultiStepLR(o, [2, 5, 5], gamma=0.5)),
     "multiplicative_constant": (lambda: C.MultiplicativeLR(0.1, 0.8),
@@ -385,6 +386,8 @@ def test_bad_arguments_name_the_class_the_argument_and_the_value(build, exc, msg
                         scale_mode="iterations"),
      lambda o: L.CyclicLR(o, 0.5, 0.1, step_size_up=3, mode="exp_range", gamma=1.5, scale_fn=_lam,
                           scale_mode="iterations")),
+    (lambda: C.CyclicLR(0.1, 0.1, step_size_up=3, mode="exp_range", gamma=1.1),
+     lambda o: L.CyclicLR(o, 0.1, 0.1, step_size_up=3, mode="exp_range", gamma=1.1)),
     (lambda: C.CyclicLR(0.1, 0.5, step_size_up=3, step_size_down=0),
      lambda o: L.CyclicLR(o, 0.1, 0.5, step_size_up=3, step_size_down=0)),
     (lambda: C.MultiStepLR(0.1, [0, 4, 4], gamma=0.5), lambda o: L.MultiStepLR(o, [0, 4, 4], gamma=0.5)),
@@ -411,12 +414,38 @@ def test_bad_arguments_name_the_class_the_argument_and_the_value(build, exc, msg
                                   L.MultiplicativeLR(o, lambda e: 0.7)], [2, 6])),
     (lambda: C.SequentialLR([C.MultiplicativeLR(0.1, 0.8), C.ExponentialLR(0.1, 0.9)], [1]),
      lambda o: L.SequentialLR(o, [L.MultiplicativeLR(o, lambda e: 0.8), L.ExponentialLR(o, 0.9)], [1])),
+    (lambda: C.SequentialLR([C.ExponentialLR(0.1, 0.9), C.MultiplicativeLR(0.1, 0.8)], [1]),
+     lambda o: L.SequentialLR(o, [L.ExponentialLR(o, 0.9), L.MultiplicativeLR(o, lambda e: 0.8)], [1])),
+    (lambda: C.SequentialLR([C.ExponentialLR(0.1, 0.9), C.MultiplicativeLR(0.1, _lam)], [1]),
+     lambda o: L.SequentialLR(o, [L.ExponentialLR(o, 0.9), L.MultiplicativeLR(o, _lam)], [1])),
+    (lambda: C.SequentialLR([C.ExponentialLR(0.1, 0.9), C.ExponentialLR(0.1, 0.5),
+                             C.MultiplicativeLR(0.1, 0.8)], [0, 4]),
+     lambda o: L.SequentialLR(o, [L.ExponentialLR(o, 0.9), L.ExponentialLR(o, 0.5),
+                                  L.MultiplicativeLR(o, lambda e: 0.8)], [0, 4])),
+    (lambda: C.SequentialLR([C.ExponentialLR(0.1, 0.9), C.MultiplicativeLR(0.1, 0.8),
+                             C.ExponentialLR(0.1, 0.5)], [0, 4]),
+     lambda o: L.SequentialLR(o, [L.ExponentialLR(o, 0.9), L.MultiplicativeLR(o, lambda e: 0.8),
+                                  L.ExponentialLR(o, 0.5)], [0, 4])),
+    (lambda: C.MultiplicativeLR(0.1, _lam), lambda o: L.MultiplicativeLR(o, _lam)),
 ])
 def test_accepted_where_torch_accepts_and_equal_to_torch(ours, theirs):
     s = ours()
     ref = _torch_rates(theirs, 16, 0.1)[:, 0]
     for got in _all_paths(s, 16):
         _close(got, ref)
+
+
+@pytest.mark.parametrize("ours, theirs", [
+    (lambda: C.StepLR(0.0, 2, 0.5), lambda o: L.StepLR(o, 2, 0.5)),
+    (lambda: C.ExponentialLR(0.0, 2.0), lambda o: L.ExponentialLR(o, 2.0)),
+])
+def test_zero_rate_is_exactly_zero_on_every_path(ours, theirs):
+    s = ours()
+    ref = _torch_rates(theirs, 16, 0.0)[:, 0]
+    for got in _all_paths(s, 16):
+        _close(got, ref)
+    far = s(np.array([0.0, 1e4]))  # 0 * 2.0 ** 1e4 would be 0 * inf = nan
+    assert far.tolist() == [0.0, 0.0]
 
 
 def test_sequential_first_milestone_at_zero_skips_the_first_scheduler():
@@ -629,3 +658,104 @@ def test_compat_getattr_and_dir():
     names = dir(compat)
     assert names == sorted(names)
     assert {"DIALECTS", "importlib", "__getattr__", "torch", "keras", "deepspeed"} <= set(names)
+
+
+def test_sequential_never_calls_the_first_function_before_step_0():
+    # with a first milestone at 0 torch never evaluates the first scheduler past its step 0
+    s = C.SequentialLR([C.LambdaLR(0.1, math.sqrt), C.StepLR(0.1, 2, 0.5)], [0])
+    assert [s(t) for t in range(5)] == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025], rel=1e-15)
+
+
+def test_combinations_store_tuples():
+    a, b = C.StepLR(0.1, 2), C.ExponentialLR(0.1, 0.5)
+    seq = C.SequentialLR([a, b], [3.0])
+    assert seq.schedulers == (a, b) and seq.milestones == (3,) and type(seq.milestones[0]) is int
+    chain = C.ChainedScheduler([a, b])
+    assert chain.schedulers == (a, b) and type(chain.schedulers) is tuple
+    assert lrkit.from_config(chain.to_config()) == chain
+
+
+def test_one_schedule_is_not_a_list_of_schedules():
+    for make in (C.SequentialLR, C.ChainedScheduler):
+        with pytest.raises(ValueError, match=re.escape(
+                f"{make.__name__}: schedulers must be a non-empty list of schedules, got StepLR(lr=0.1, ")):
+            make(C.StepLR(0.1, 2), *([[]] if make is C.SequentialLR else []))
+
+
+def test_scale_fn_must_return_a_number():
+    s = C.CyclicLR(0.01, 0.1, step_size_up=2, scale_fn=lambda x: "x")
+    with pytest.raises(TypeError, match=re.escape("scale_fn must return a number, got 'x' (str)")):
+        s(3)
+    with pytest.raises(TypeError, match=re.escape("scale_fn must return a number, got 'x' (str)")):
+        s.curve(4)
+
+
+def test_takes_optimizer_on_a_new_class():
+    from dataclasses import dataclass, field
+
+    from lrkit.compat._rate import takes_optimizer
+
+    @takes_optimizer()
+    @dataclass
+    class Demo:
+        lr: float | None
+        n: int = 1
+        relative: bool = False
+
+    @takes_optimizer("kw")
+    @dataclass
+    class Kw:
+        n: int
+        lr: float | None = field(default=None, kw_only=True)
+        relative: bool = field(default=False, kw_only=True)
+
+    @takes_optimizer("drop")
+    @dataclass
+    class Drop:
+        n: int
+
+    opt = _sgd(0.3)
+    assert Demo(opt, 5) == Demo(0.3, 5, True) == Demo(optimizer=opt, n=5)
+    assert Demo(0.1, 2) == Demo(0.1, 2, False)
+    assert Kw(opt, 4) == Kw(4, lr=0.3, relative=True)
+    assert Drop(opt, 7) == Drop(7) == Drop(optimizer=opt, n=7)
+    with pytest.raises(TypeError, match=re.escape("Demo: give the optimizer or lr=, not both")):
+        Demo(opt, lr=0.1)
+    with pytest.raises(TypeError, match=re.escape("Demo: optimizer must be a torch.optim.Optimizer, got 0.5 "
+                                                  "(float)")):
+        Demo(optimizer=0.5)
+
+
+def test_is_optimizer_needs_both_param_groups_and_defaults():
+    import types
+
+    from lrkit.compat._rate import is_optimizer, optimizer_rate
+
+    assert not is_optimizer(types.SimpleNamespace(param_groups=[{"lr": 0.1}]))
+    assert not is_optimizer(types.SimpleNamespace(defaults={"lr": 0.1}))
+    assert is_optimizer(types.SimpleNamespace(param_groups=[{"lr": 0.1}], defaults={}))
+    # (anything with a rate in its defaults has a rate, param groups or not)
+    assert optimizer_rate(types.SimpleNamespace(defaults={"lr": 0.3}), "X") == 0.3
+
+
+def test_optimizer_rate_as_a_one_element_array():
+    # torch accepts any number-like lr; a one-element array or tensor is read with .item()
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=np.array([0.05]))
+    s = C.StepLR(opt, 3)
+    assert s.lr == 0.05 and type(s.lr) is float
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=torch.tensor([0.25]))
+    assert C.StepLR(opt, 3).lr == 0.25
+
+
+@pytest.mark.parametrize("kw, last", [
+    ({"min_lr": 0.02}, 0.02),  # clamped at min_lr
+    ({"min_lr": 0.02, "eps": 0.01}, 0.025),  # 0.025 -> 0.02 changes less than eps: not applied
+])
+def test_reduce_on_plateau_min_lr_and_eps_like_torch(kw, last):
+    ours = C.ReduceLROnPlateau(0.4, factor=0.5, patience=0, **kw)
+    opt = _sgd(0.4)
+    theirs = L.ReduceLROnPlateau(opt, factor=0.5, patience=0, **kw)
+    for _ in range(12):
+        theirs.step(1.0)
+        assert ours.step(1.0) == opt.param_groups[0]["lr"]
+    assert opt.param_groups[0]["lr"] == pytest.approx(last, rel=1e-12)
