@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from lrkit.compose import Warmup
-from lrkit.finder import FinderResult, NoSuggestion, Probe
+from lrkit.finder import FinderResult, NoSuggestion, Probe, find_lr
 from lrkit.finder.result import combine
 from lrkit.finder.settle import Settled
 from lrkit.schedules import Constant, Cosine, OneCycle
@@ -202,3 +202,46 @@ def test_settled_round_trips_through_the_result():
     back = FinderResult.from_dict(d).settled
     assert back.settle_losses[0] == 1.0 and math.isnan(back.settle_losses[1]) and math.isnan(back.losses[1])
     assert (back.edge, back.loss0, back.lrs, back.trained_edge) == (0.5, 2.0, (0.025, 0.03), 0.04)
+
+
+# ----------------------------------------------------------------------------- suggest(target=...)
+def early_breakdown(repeats: int = 1) -> FinderResult:
+    """A test breaking down about half a decade past its start (100 steps over one decade): too close
+    to the start for a one-cycle peak (the edge / 5 is below the first rate), not for a constant rate
+    (the valley of the fall, well past the start, is one of its readings)."""
+    vals = list(2.0 * np.exp(-np.linspace(0, 1.0, 60)))
+    vals += [2.0 * math.exp(-1.0) * 1.2 ** j for j in range(1, 30)]
+    state = {"it": iter(vals)}
+
+    def reset():
+        state["it"] = iter(vals)
+
+    return find_lr(lambda lr: next(state["it"]), start=1e-3, end=1e-2, num_steps=100, repeats=repeats,
+                   reset=reset if repeats > 1 else None)
+
+
+def test_suggest_names_itself_in_a_bad_target_message():
+    with pytest.raises(ValueError, match=r"^suggest: target must be one of 'one_cycle', 'constant', "
+                                         r"got 'linear'$"):
+        short().suggest("lrkit", target="linear")
+
+
+def test_no_probes_gives_lrkits_reason_for_the_target_asked_or_says_no_probes_were_run():
+    r = early_breakdown()
+    assert r.target == "one_cycle" and r.suggest("lrkit", target="constant") > r.lrs[0]
+    with pytest.raises(NoSuggestion, match="the loss started to break down at"):
+        r.suggest("lrkit")
+    with pytest.raises(NoSuggestion, match="the loss started to break down at"):
+        r.suggest("probe")
+    with pytest.raises(NoSuggestion, match=r"^no probes were run: use find_lr\(\.\.\., rule='probe'\)$"):
+        r.suggest("probe", target="constant")
+
+
+def test_a_repeated_result_asks_its_runs_for_the_target_asked():
+    r = early_breakdown(repeats=2)
+    assert len(r.runs) == 2 and r.target == "one_cycle"
+    # two identical runs: the median is their (constant-rate) suggestion
+    one = r.runs[0].suggest("lrkit", target="constant")
+    assert r.suggest("lrkit", target="constant") == pytest.approx(one, rel=1e-12)
+    with pytest.raises(NoSuggestion, match="only 0 of 2 runs"):
+        r.suggest("lrkit")

@@ -148,3 +148,11 @@ def test_run_sweep_progress_counts_each_step_of_the_planned_total(capsys):
     counts = [int(c) for c in re.findall(r"\| (\d+)/3 \[", err)]
     assert counts and counts == sorted(counts) and counts[-1] == 3 and max(counts) == 3
     assert 1 in counts or 2 in counts
+
+
+def test_run_sweep_bar_is_named_and_erased_when_done(capsys):
+    pytest.importorskip("tqdm")
+    run_sweep(script([1.0] * 3), PLANNED[:3], beta=0.5, diverge=4.0, spike=10.0, progress=True)
+    err = capsys.readouterr().err
+    assert err.startswith("\rlr range test:   0%|") and "| 0/3 [" in err
+    assert err.endswith("\r") and "\n" not in err       # leave=False: no line left behind
