@@ -239,3 +239,156 @@ def test_factory_ignores_what_only_plateau_reads():
     assert a == b
     np.testing.assert_array_equal(a.curve(12), b.curve(12))
 
+
+
+# -- the schedulers' own checks ----------------------------------------------------------------------
+C, TH, P, S, M, W = ("CosineLRScheduler", "TanhLRScheduler", "PolyLRScheduler", "StepLRScheduler",
+                     "MultiStepLRScheduler", "WSDLRScheduler")
+_BASE = {C: {"t_initial": 10}, TH: {"t_initial": 10}, P: {"t_initial": 10}, S: {"decay_t": 3},
+         M: {"decay_t": [3, 6]}, W: {"t_initial": 10, "decay_t": 4}}
+NUM = "must be a number, got "
+
+
+@pytest.mark.parametrize("cls, kw, exc, msg", [
+    (C, {"lr": -1}, ValueError, "lr must be >= 0, got -1"),
+    (C, {"warmup_t": -1}, ValueError, "warmup_t must be >= 0, got -1"),
+    (P, {"warmup_t": 1.5}, TypeError, "warmup_t must be an integer, got 1.5 (float)"),
+    (TH, {"warmup_lr_init": -0.1}, ValueError, "warmup_lr_init must be >= 0, got -0.1"),
+    (C, {"warmup_prefix": "no"}, TypeError, "warmup_prefix must be True or False, got 'no'"),
+    (W, {"t_in_epochs": 1}, TypeError, "t_in_epochs must be True or False, got 1"),
+    (S, {"noise_range_t": [1, 2, 3]}, ValueError,
+     "noise_range_t must be an int or a [start, end) pair, got [1, 2, 3]"),
+    (C, {"noise_range_t": [1, None]}, TypeError, "noise_range_t[1] must be a number, got None (NoneType)"),
+    (C, {"noise_range_t": (None, 4)}, TypeError, "noise_range_t[0] must be a number, got None (NoneType)"),
+    (C, {"noise_range_t": [0, float("inf")]}, ValueError,
+     "noise_range_t[1] must be a finite number, got inf"),
+    (M, {"noise_range_t": {"a": 1}}, TypeError, "noise_range_t " + NUM + "{'a': 1} (dict)"),
+    (C, {"noise_pct": 0}, ValueError, "noise_pct must be > 0, got 0"),
+    (C, {"noise_std": -1}, ValueError, "noise_std must be >= 0, got -1"),
+    (C, {"noise_seed": 1.5}, TypeError, "noise_seed must be an integer, got 1.5 (float)"),
+    (C, {"steps_per_epoch": 0}, ValueError, "steps_per_epoch must be >= 1, got 0"),
+    (C, {"steps_per_epoch": 2.5}, TypeError, "steps_per_epoch must be an integer, got 2.5 (float)"),
+    (TH, {"steps_per_epoch": 3, "t_in_epochs": False}, ValueError,
+     "steps_per_epoch only applies with t_in_epochs=True"),
+    (C, {"t_initial": 0}, ValueError, "t_initial must be > 0, got 0"),
+    (TH, {"lr_min": -1}, ValueError, "lr_min must be >= 0, got -1"),
+    (P, {"cycle_mul": 0.5}, ValueError, "cycle_mul must be >= 1 (timm's cycle index takes "
+     "log(1 - t (1 - cycle_mul) / t_initial)), got 0.5"),
+    (C, {"cycle_mul": None}, TypeError, "cycle_mul " + NUM + "None (NoneType)"),
+    (C, {"cycle_decay": -0.5}, ValueError, "cycle_decay must be >= 0, got -0.5"),
+    (TH, {"cycle_limit": -1}, ValueError, "cycle_limit must be >= 0, got -1"),
+    (C, {"cycle_limit": 1.5}, TypeError, "cycle_limit must be an integer, got 1.5 (float)"),
+    (C, {"k_decay": 0}, ValueError, "k_decay must be > 0, got 0"),
+    (P, {"k_decay": -1.0}, ValueError, "k_decay must be > 0, got -1.0"),
+    (TH, {"lb": None}, TypeError, "lb " + NUM + "None (NoneType)"),
+    (TH, {"ub": None}, TypeError, "ub " + NUM + "None (NoneType)"),
+    (TH, {"lb": 3, "ub": -7}, ValueError, "lb must be < ub, got lb=3, ub=-7"),
+    (TH, {"lb": 1.0, "ub": 1.0}, ValueError, "lb must be < ub, got lb=1.0, ub=1.0"),
+    (P, {"power": -1}, ValueError, "power must be >= 0, got -1"),
+    (S, {"decay_t": 0}, ValueError, "decay_t must be > 0, got 0"),
+    (S, {"decay_rate": -0.1}, ValueError, "decay_rate must be >= 0, got -0.1"),
+    (M, {"decay_t": 5}, TypeError, "decay_t must be a list of numbers, got 5"),
+    (M, {"decay_t": [1, None]}, TypeError, "decay_t[1] " + NUM + "None (NoneType)"),
+    (M, {"decay_t": [5, 3]}, ValueError, "decay_t must be non-decreasing, got [5.0, 3.0]"),
+    (M, {"decay_rate": -1}, ValueError, "decay_rate must be >= 0, got -1"),
+    (W, {"t_initial": 0}, ValueError, "t_initial must be > 0, got 0"),
+    (W, {"decay_t": 0}, ValueError, "decay_t must be > 0, got 0"),
+    (W, {"decay_t": None}, TypeError, "decay_t " + NUM + "None (NoneType)"),
+    (W, {"decay_t": 11}, ValueError, "decay_t must be in (0, t_initial] (t_initial=10.0), got 11"),
+    (W, {"lr_min": -1}, ValueError, "lr_min must be >= 0, got -1"),
+    (W, {"stable_fn": "cubic"}, ValueError,
+     "stable_fn must be one of 'constant', 'rsqrt', 'power', got 'cubic'"),
+    (W, {"decay_fn": len}, TypeError, "decay_fn must be one of 'linear', '1-sqrt', 'cosine', 'power', 'exp' "
+     "(a Python function cannot be written to a config), got <built-in function len>"),
+    (W, {"decay_fn": "sqrt"}, ValueError,
+     "decay_fn must be one of 'linear', '1-sqrt', 'cosine', 'power', 'exp', got 'sqrt'"),
+    (W, {"decay_ratio": 0}, ValueError, "decay_ratio must be in (0, 1), got 0"),
+    (W, {"decay_ratio": 1.0}, ValueError, "decay_ratio must be in (0, 1), got 1.0"),
+    (W, {"decay_power": 0}, ValueError, "decay_power must be > 0, got 0"),
+    (W, {"stable_power": 0}, ValueError, "stable_power must be > 0, got 0"),
+    (W, {"stable_fn": "rsqrt"}, ValueError,
+     "stable_fn='rsqrt' needs stable_timescale > 0 (it defaults to warmup_t=0), got 0.0"),
+    (W, {"stable_fn": "power", "warmup_t": 3, "stable_timescale": -2}, ValueError,
+     "stable_fn='power' needs stable_timescale > 0 (it defaults to warmup_t=3), got -2.0"),
+    (W, {"stable_fn": "rsqrt", "stable_timescale": "1"}, TypeError, "stable_timescale " + NUM + "'1' (str)"),
+])
+def test_scheduler_errors_name_the_class_and_the_argument(cls, kw, exc, msg):
+    args = {"lr": 0.1, **_BASE[cls], **kw}
+    with pytest.raises(exc, match="^" + re.escape(f"{cls}: {msg}")):
+        getattr(T, cls)(**args)
+
+
+# -- arguments normalised: numpy scalars in, plain Python numbers out (JSON-safe configs) -------------
+@pytest.mark.parametrize("cls, kw", [
+    (C, {"t_initial": np.int64(10), "lr_min": np.float32(0.25), "cycle_mul": np.float32(1.5),
+         "cycle_decay": np.float32(0.5), "k_decay": np.float32(2.0), "warmup_lr_init": np.float32(0.5)}),
+    (TH, {"t_initial": np.int64(10), "lb": np.float32(-6.0), "ub": np.float32(2.0),
+          "noise_pct": np.float32(0.5), "noise_std": np.float32(0.25)}),
+    (P, {"t_initial": np.int64(10), "power": np.float32(2.0), "k_decay": np.float32(0.5),
+         "noise_range_t": (np.int64(2), np.int64(6))}),
+    (S, {"decay_t": np.int64(3), "decay_rate": np.float32(0.5), "noise_range_t": np.int64(4)}),
+    (M, {"decay_t": [np.int64(3), np.float32(6.5)], "decay_rate": np.float32(0.5)}),
+    (W, {"t_initial": np.int64(10), "decay_t": np.int64(4), "lr_min": np.float32(0.25),
+         "decay_ratio": np.float32(0.5), "decay_power": np.float32(2.0), "stable_power": np.float32(0.25),
+         "stable_fn": "power", "stable_timescale": np.int64(2)}),
+])
+def test_numpy_arguments_become_plain_numbers(cls, kw):
+    s = getattr(T, cls)(lr=1.0, **kw)
+    for name in kw:
+        value = getattr(s, name)
+        for v in value if isinstance(value, tuple) else (value,):
+            assert type(v) in (int, float, str), (name, type(v))
+    cfg = json.loads(json.dumps(s.to_config()))
+    assert lrkit.from_config(cfg) == s
+
+
+def test_multistep_milestones_stay_integers_like_timm():
+    s = T.MultiStepLRScheduler(0.1, decay_t=[5, 8.0, 9.5])
+    assert s.decay_t == (5, 8, 9.5) and [type(d) for d in s.decay_t] == [int, int, float]
+    assert "decay_t=(5, 8, 9.5)" in repr(s)
+    assert '"decay_t": [5, 8, 9.5]' in json.dumps(s.to_config())
+
+
+def test_repr_lists_the_arguments_and_what_t_counts():
+    s = T.StepLRScheduler(0.1, decay_t=3)
+    assert repr(s) == ("StepLRScheduler(lr=0.1, relative=False, decay_t=3.0, decay_rate=1.0, warmup_t=0, "
+                       "warmup_lr_init=0.0, warmup_prefix=True, t_in_epochs=True, noise_range_t=None, "
+                       "noise_pct=0.67, noise_std=1.0, noise_seed=42, steps_per_epoch=None; t counts epochs)")
+    m = T.MultiStepLRScheduler(0.1, decay_t=[2, 5], steps_per_epoch=4)
+    assert repr(m).startswith("MultiStepLRScheduler(lr=0.1, relative=False, decay_t=(2, 5), decay_rate=1.0, ")
+    assert repr(m).endswith(", steps_per_epoch=4; t counts steps)")
+
+
+# -- values timm gives where the golden cases do not look ----------------------------------------------
+def _timm_values(kind, kw, ts, lr=0.1):
+    module, cls = GEN._TIMM_CLASSES[kind]
+    opt = GEN._optimizer(lr)
+    sched = getattr(GEN.timm_module(module), cls)(opt, **kw)
+    return [sched._get_lr(t)[0] for t in ts]
+
+
+@live
+@pytest.mark.parametrize("kind, kw, ts", [
+    ("multistep", {"decay_t": [2.5, 4], "decay_rate": 0.5}, [0, 1, 1.5, 2, 3, 4, 5]),
+    ("wsd", {"t_initial": 10, "decay_t": 2.5, "decay_fn": "linear"}, [7, 7.5, 8, 9, 10, 11]),
+    ("wsd", {"t_initial": 10, "decay_t": 4, "stable_fn": "rsqrt", "stable_power": 2.0,
+             "stable_timescale": 3.0}, range(12)),
+    ("wsd", {"t_initial": 20, "decay_t": 5, "stable_fn": "power", "stable_power": 1.5,
+             "stable_timescale": 0.5, "warmup_t": 2}, range(24)),
+    ("wsd", {"t_initial": 10, "decay_t": 4, "warmup_t": 2, "stable_fn": "rsqrt", "stable_timescale": 0.5},
+     range(14)),
+    ("wsd", {"t_initial": 10, "decay_t": 4, "decay_ratio": 0.3, "decay_fn": "exp"}, range(12)),
+])
+def test_values_match_timm_off_the_integer_grid(kind, kw, ts):
+    ours = lrkit.from_config({"type": f"timm.{kind}", "lr": 0.1, **kw})
+    _golden.assert_rel([ours(t) for t in ts], _timm_values(kind, kw, ts))
+
+
+@live
+def test_wsd_holds_the_stable_rate_exactly_until_the_decay_starts():
+    # timm returns the stable rate itself while t_decay <= 0 (not lr_min + (stable - lr_min) * 1)
+    kw = {"t_initial": 10, "decay_t": 4, "lr_min": 0.044, "warmup_t": 2}
+    ref = _timm_values("wsd", kw, range(14), lr=0.21)
+    ours = T.WSDLRScheduler(0.21, **kw)
+    assert ours(8) == ref[8] == 0.21  # t_decay = 8 - 2 - (10 - 4) = 0
+    assert [ours(t) for t in range(14)] == pytest.approx(ref, rel=1e-12)
