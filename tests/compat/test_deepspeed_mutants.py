@@ -155,3 +155,17 @@ def test_from_config_keeps_a_rate_written_in_the_params():
 def test_from_config_errors(cfg, exc, msg):
     with pytest.raises(exc, match=f"^{re.escape(msg)}$"):
         ds.from_config(cfg)
+
+
+@pytest.mark.parametrize("name, kw", [
+    ("WarmupLR", dict(warmup_min_lr=0.01, warmup_max_lr=0.1, warmup_num_steps=5)),
+    ("WarmupDecayLR", dict(warmup_min_lr=0.0, warmup_max_lr=0.1, warmup_num_steps=4, total_num_steps=12)),
+])
+def test_tensor_evaluation_after_the_warmup(name, kw):
+    ref = _deepspeed_rates(name, 16, **kw)
+    s = getattr(ds, name)(**kw)
+    out = s(torch.arange(16, dtype=torch.float64))
+    assert out.dtype == torch.float64
+    np.testing.assert_allclose(out.numpy(), ref, rtol=1e-12, atol=1e-18)
+    arr = s(np.arange(16.0))
+    assert arr.dtype == np.float64 and arr.shape == (16,)

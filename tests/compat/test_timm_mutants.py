@@ -392,3 +392,15 @@ def test_wsd_holds_the_stable_rate_exactly_until_the_decay_starts():
     ours = T.WSDLRScheduler(0.21, **kw)
     assert ours(8) == ref[8] == 0.21  # t_decay = 8 - 2 - (10 - 4) = 0
     assert [ours(t) for t in range(14)] == pytest.approx(ref, rel=1e-12)
+
+
+@pytest.mark.parametrize("s", [T.StepLRScheduler(0.0, decay_t=1, decay_rate=10.0),
+                               T.MultiStepLRScheduler(0.0, decay_t=list(range(1, 400)), decay_rate=10.0)],
+                         ids=["step", "multistep"])
+def test_a_zero_rate_stays_zero_where_the_factor_overflows(s):
+    # 0 * 10**k: timm's factor overflows far out; a group whose rate is 0 keeps 0, not NaN
+    steps = np.array([0.0, 5.0, 500.0])
+    np.testing.assert_array_equal(s(steps), [0.0, 0.0, 0.0])
+    assert s(500) == 0.0
+    torch = pytest.importorskip("torch")
+    assert s(torch.tensor(steps)).tolist() == [0.0, 0.0, 0.0]
