@@ -225,6 +225,10 @@ def test_configure_polynomial_is_linear_to_the_end_rate():
 
 # -- error messages: the function, the argument, what it must be, what it got ------------------
 ERRORS = [
+    *[(lambda f=f: f(-0.1, 0, 10, 0.5), ValueError, f"tf1.{f.__name__}: learning_rate must be >= 0, got -0.1")
+      for f in (tf1.exponential_decay, tf1.natural_exp_decay, tf1.inverse_time_decay)],
+    *[(lambda f=f: f(-0.1, 0, 10), ValueError, f"tf1.{f.__name__}: learning_rate must be >= 0, got -0.1")
+      for f in (tf1.cosine_decay, tf1.linear_cosine_decay, tf1.noisy_linear_cosine_decay)],
     (lambda: tf1.exponential_decay(0.1, 0, 10, -0.5), ValueError,
      "tf1.exponential_decay: decay_rate must be >= 0, got -0.5"),
     (lambda: tf1.exponential_decay(0.1, 0, 10, 0.5, staircase="yes"), TypeError,
@@ -355,8 +359,10 @@ SGDR_ERRORS = [
 def test_sgdr_decay_checks_its_fields(kw, exc, msg):
     args = dict(initial_learning_rate=0.1, first_decay_steps=10)
     args.update(kw)
-    with pytest.raises(exc, match=exactly(f"SGDRDecay: {msg}")):
-        SGDRDecay(**args)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a float32 overflow is the answer, not a warning
+        with pytest.raises(exc, match=exactly(f"SGDRDecay: {msg}")):
+            SGDRDecay(**args)
 
 
 def test_sgdr_decay_in_float64_takes_what_float32_cannot_hold():
@@ -372,9 +378,11 @@ def test_sgdr_decay_in_float64_takes_what_float32_cannot_hold():
 def test_sgdr_decay_fields_are_floats_and_defaults_are_tensorflows():
     s = SGDRDecay(np.float32(0.5), 4)
     assert (s.t_mul, s.m_mul, s.alpha, s.precision) == (2.0, 1.0, 0.0, "float32")
+    assert s.first_decay_steps == 4.0 and s.initial_learning_rate == 0.5
+    s = SGDRDecay(np.float32(0.5), 4, t_mul=3, m_mul=np.float32(0.5), alpha=np.float64(0.25))
     for name in ("initial_learning_rate", "first_decay_steps", "t_mul", "m_mul", "alpha"):
         assert type(getattr(s, name)) is float, name
-    assert s.first_decay_steps == 4.0 and s.initial_learning_rate == 0.5
+    assert (s.t_mul, s.m_mul, s.alpha) == (3.0, 0.5, 0.25)
     s = SGDRDecay(0.5, 1)  # a first cycle of one step
     assert s(0.5) == pytest.approx(0.5 * cosine(0.5), rel=1e-7)
     assert s(1) == pytest.approx(0.5, rel=1e-12)  # the first restart (cycle 2 lasts 2 steps)
@@ -387,6 +395,15 @@ def test_sgdr_t_mul_that_rounds_to_1_in_float32_restarts_every_period():
     s = tf1.cosine_decay_restarts(0.4, None, 10, t_mul=1.0 + 1e-10, m_mul=0.5)
     assert s(25) == pytest.approx(0.4 * 0.25 * 0.5, rel=1e-12)
     assert s(20) == pytest.approx(0.4 * 0.25, rel=1e-12)
+
+
+def test_sgdr_t_mul_1_position_is_taken_before_the_cosine():
+    """t_mul=1: x = f - floor(f), exact even far out (cos(pi x) of the position in the cycle,
+    never of the whole fraction). Float32 (TensorFlow 1): step 2**22 + 0.5 is a float32; float64
+    (Keras with a float64 rate): step 1e15 + 0.5."""
+    assert tf1.cosine_decay_restarts(0.4, 2**22 + 0.5, 1, t_mul=1.0) == pytest.approx(0.2, rel=1e-12)
+    s = SGDRDecay(0.4, 1, t_mul=1.0, precision="float64")
+    assert s(1e15 + 0.5) == pytest.approx(0.2, rel=1e-12)
 
 
 def test_sgdr_steps_beyond_an_int64_global_step_are_the_last_one():
@@ -438,6 +455,26 @@ def test_sgdr_past_the_tabulated_restarts_uses_tensorflows_formula():
     assert s(t) == pytest.approx(cosine(x), rel=1e-6, abs=1e-9)
 
 
+def tf_value(t: float, first: float, t_mul: float) -> float:
+    """TensorFlow's float32 restart index, the position in that cycle from the exact step."""
+    i = tf_float32_index(t, first, t_mul)
+    grown = t_mul**i
+    return cosine((t / first - (1.0 - grown) / (1.0 - t_mul)) / grown)
+
+
+@pytest.mark.parametrize("t", [10.5, 14102.0, 72715051008.0])
+def test_sgdr_with_more_restarts_than_tabulated_keeps_tensorflows_index_in_the_table(t):
+    """t_mul = 1 + 2**-13, first_decay_steps=1: TensorFlow's float32 index is one cycle late
+    against the exact one at step 14102 (cycle 8202 starts there, float64 says 8201) and at the
+    float32 step 72715051008 (the 131071st restart, next to the last tabulated one); a step in
+    the middle of cycle 10 is an ordinary one."""
+    m = 1.0 + 2.0**-13
+    s = tf1.cosine_decay_restarts(1.0, None, 1.0, t_mul=m)
+    assert s(t) == pytest.approx(tf_value(t, 1.0, m), rel=1e-6)
+    if t > 10.5:  # a restart: the new cycle's peak, not the previous cycle's end
+        assert s(t) > 0.99
+
+
 @pytest.fixture
 def fresh_restart_tables():
     """The float32 restart tables are cached per (first_decay_steps, t_mul): build them anew."""
@@ -446,7 +483,7 @@ def fresh_restart_tables():
     _tf_sgdr._restarts32.cache_clear()
 
 
-RESTARTS = [c for c in GOLDEN if c["func"] == "cosine_decay_restarts" and max(c["steps"]) < 2**40]
+RESTARTS = [c for c in GOLDEN if c["func"] == "cosine_decay_restarts"]
 
 
 @pytest.mark.parametrize("case", RESTARTS, ids=lambda c: f"t_mul={c['kwargs']['t_mul']}-T0="
