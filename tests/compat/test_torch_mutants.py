@@ -759,3 +759,54 @@ def test_reduce_on_plateau_min_lr_and_eps_like_torch(kw, last):
         theirs.step(1.0)
         assert ours.step(1.0) == opt.param_groups[0]["lr"]
     assert opt.param_groups[0]["lr"] == pytest.approx(last, rel=1e-12)
+
+
+# -- user functions: element by element, as the same kind of value ---------------------------------
+def test_lambda_on_every_kind_of_step_keeps_kind_dtype_and_shape():
+    s = C.LambdaLR(0.5, lambda e: 1.0 / (1 + e))
+    want = np.array([[0.5, 0.25], [0.5 / 3, 0.125]])
+    out = s(np.array([[0, 1], [2, 3]]))
+    assert isinstance(out, np.ndarray) and out.shape == (2, 2)
+    np.testing.assert_allclose(out, want, rtol=1e-15)
+    t32 = s(torch.tensor([[0.0, 1.0], [2.0, 3.0]], dtype=torch.float32))
+    assert t32.dtype == torch.float32 and t32.shape == (2, 2) and t32.device.type == "cpu"
+    np.testing.assert_allclose(t32.numpy(), want, rtol=1e-7)
+    assert s(3) == 0.125 and type(s(3)) is float
+    jax = pytest.importorskip("jax")
+    import jax.numpy as jnp
+
+    with jax.enable_x64(True):
+        j32 = s(jnp.asarray([[0.0, 1.0], [2.0, 3.0]], dtype=jnp.float32))
+        assert j32.dtype == jnp.float32 and j32.shape == (2, 2)
+        np.testing.assert_allclose(np.asarray(j32), want, rtol=1e-7)
+        with pytest.raises(TypeError, match=re.escape(
+                "lr_lambda is a Python function: it cannot be evaluated inside jax.jit; evaluate the "
+                "schedule on concrete steps")):
+            jax.jit(s)(jnp.arange(3.0))
+
+
+@pytest.mark.parametrize("bad, shown", [("x", "'x' (str)"), ([0.5], "[0.5] (list)")])
+def test_a_function_must_return_a_number(bad, shown):
+    msg = f"lr_lambda must return a number, got {shown}"
+    for s in (C.LambdaLR(0.1, lambda e: bad), C.MultiplicativeLR(0.1, lambda e: bad)):
+        with pytest.raises(TypeError, match=f"^{re.escape(msg)}$"):
+            s(3)
+        with pytest.raises(TypeError, match=f"^{re.escape(msg)}$"):
+            s.curve(4)
+
+
+def test_multiplicative_function_returning_tensors_or_arrays():
+    # torch multiplies the rate by whatever the function returns; a number-like value is read
+    s = C.MultiplicativeLR(0.1, lambda e: np.float32(0.5))
+    assert s(3) == 0.1 * 0.5**3
+    s = C.MultiplicativeLR(0.1, lambda e: np.array(0.5))
+    assert s(2) == 0.1 * 0.25
+
+
+def test_multiplicative_first_query_at_step_1():
+    for k in (1, 2, 64, 65):
+        s = C.MultiplicativeLR(0.1, _lam)
+        want = 0.1
+        for j in range(1, k + 1):
+            want *= _lam(j)
+        assert s(k) == want
