@@ -169,3 +169,154 @@ def test_tensor_evaluation_after_the_warmup(name, kw):
     np.testing.assert_allclose(out.numpy(), ref, rtol=1e-12, atol=1e-18)
     arr = s(np.arange(16.0))
     assert arr.dtype == np.float64 and arr.shape == (16,)
+
+
+# -- the warmup schedules and OneCycle: messages and values off the golden grid -------------------------
+@pytest.mark.parametrize("call, exc, msg", [
+    (lambda: ds.WarmupLR(warmup_max_lr=0.1, warmup_num_steps=0), ValueError,
+     "WarmupLR: warmup_num_steps must be a positive integer, got 0"),
+    (lambda: ds.WarmupLR(warmup_max_lr=0.1, warmup_num_steps=True), ValueError,
+     "WarmupLR: warmup_num_steps must be a positive integer, got True"),
+    (lambda: ds.WarmupLR(warmup_max_lr=0.1, warmup_num_steps=5.0), ValueError,
+     "WarmupLR: warmup_num_steps must be a positive integer, got 5.0"),
+    (lambda: ds.WarmupLR(warmup_max_lr=0.1, warmup_num_steps=2**1100), ValueError,
+     "WarmupLR: warmup_num_steps must be an integer within the float range"),
+    (lambda: ds.WarmupLR(warmup_min_lr=-0.1), ValueError, "WarmupLR: warmup_min_lr must be >= 0, got -0.1"),
+    (lambda: ds.WarmupLR(warmup_min_lr=[0.0]), TypeError,
+     "WarmupLR: warmup_min_lr must be one number (build one schedule per parameter group), got [0.0]"),
+    (lambda: ds.WarmupLR(lr=-1), ValueError, "WarmupLR: lr must be >= 0, got -1"),
+    (lambda: ds.WarmupLR(lr=(0.1,)), TypeError, "WarmupLR: lr must be one number"),
+    (lambda: ds.WarmupLR(relative=1), TypeError, "WarmupLR: relative must be True or False, got 1"),
+    (lambda: ds.WarmupLR(warmup_max_lr=-0.5), ValueError, "WarmupLR: warmup_max_lr must be >= 0, got -0.5"),
+    (lambda: ds.WarmupLR(warmup_max_lr=[0.1, 0.2]), TypeError, "WarmupLR: warmup_max_lr must be one number"),
+    (lambda: ds.WarmupLR(warmup_type="exp"), ValueError,
+     "WarmupLR: warmup_type must be one of 'log', 'linear', got 'exp'"),
+    (lambda: ds.WarmupLR(last_batch_iteration=True), ValueError,
+     "WarmupLR: last_batch_iteration must be -1 (to resume, evaluate the schedule at the step instead), "
+     "got True"),
+    (lambda: ds.WarmupDecayLR(warmup_max_lr=0.1), TypeError,
+     "WarmupDecayLR: total_num_steps is required (the step at which the decay ends)"),
+    (lambda: ds.WarmupDecayLR(total_num_steps=-1), ValueError,
+     "WarmupDecayLR: total_num_steps must be >= 0, got -1"),
+    (lambda: ds.WarmupDecayLR(total_num_steps=10, warmup_num_steps=-2), ValueError,
+     "WarmupDecayLR: warmup_num_steps must be a positive integer, got -2"),
+    (lambda: ds.WarmupDecayLR(total_num_steps=10, warmup_type="cos"), ValueError,
+     "WarmupDecayLR: warmup_type must be one of 'log', 'linear', got 'cos'"),
+    (lambda: ds.WarmupCosineLR(), TypeError, "WarmupCosineLR: total_num_steps is required"),
+    (lambda: ds.WarmupCosineLR(total_num_steps="10"), TypeError,
+     "WarmupCosineLR: total_num_steps must be a number, got '10' (str)"),
+    (lambda: ds.OneCycle(-1, 0.1), ValueError, "OneCycle: cycle_min_lr must be >= 0, got -1"),
+    (lambda: ds.OneCycle([0.01], 0.1), TypeError,
+     "OneCycle: cycle_min_lr must be one number (build one schedule per parameter group), got [0.01]"),
+    (lambda: ds.OneCycle(0.01, -0.1), ValueError, "OneCycle: cycle_max_lr must be >= 0, got -0.1"),
+    (lambda: ds.OneCycle(0.01, (0.1,)), TypeError, "OneCycle: cycle_max_lr must be one number"),
+    (lambda: ds.OneCycle(0.01, 0.1, decay_lr_rate=-1), ValueError,
+     "OneCycle: decay_lr_rate must be >= 0, got -1"),
+    (lambda: ds.OneCycle(0.01, 0.1, cycle_first_step_size=0), ValueError,
+     "OneCycle: cycle_first_step_size must be > 0, got 0"),
+    (lambda: ds.OneCycle(0.01, 0.1, cycle_second_step_size=-1), ValueError,
+     "OneCycle: cycle_second_step_size must be >= 0, got -1"),
+    (lambda: ds.OneCycle(0.01, 0.1, cycle_first_stair_count=-1), ValueError,
+     "OneCycle: cycle_first_stair_count must be >= 0, got -1"),
+    (lambda: ds.OneCycle(0.01, 0.1, cycle_first_stair_count=1.5), TypeError,
+     "OneCycle: cycle_first_stair_count must be an integer, got 1.5 (float)"),
+    (lambda: ds.OneCycle(0.01, 0.1, cycle_second_stair_count=-2), ValueError,
+     "OneCycle: cycle_second_stair_count must be >= 0, got -2"),
+    (lambda: ds.OneCycle(0.01, 0.1, cycle_second_stair_count=0.5), TypeError,
+     "OneCycle: cycle_second_stair_count must be an integer, got 0.5 (float)"),
+    (lambda: ds.OneCycle(0.01, 0.1, decay_step_size=-3), ValueError,
+     "OneCycle: decay_step_size must be >= 0, got -3"),
+    (lambda: ds.OneCycle(0.01, 0.1, cycle_momentum="no"), TypeError,
+     "OneCycle: cycle_momentum must be True or False, got 'no'"),
+    (lambda: ds.OneCycle(0.01, 0.1, cycle_min_mom=-0.8), ValueError,
+     "OneCycle: cycle_min_mom must be >= 0, got -0.8"),
+    (lambda: ds.OneCycle(0.01, 0.1, cycle_min_mom=[0.8]), TypeError,
+     "OneCycle: cycle_min_mom must be one number"),
+    (lambda: ds.OneCycle(0.01, 0.1, cycle_max_mom=-0.9), ValueError,
+     "OneCycle: cycle_max_mom must be >= 0, got -0.9"),
+    (lambda: ds.OneCycle(0.01, 0.1, cycle_max_mom=[0.9]), TypeError,
+     "OneCycle: cycle_max_mom must be one number"),
+    (lambda: ds.OneCycle(0.01, 0.1, decay_mom_rate=-0.1), ValueError,
+     "OneCycle: decay_mom_rate must be >= 0, got -0.1"),
+    (lambda: ds.OneCycle(0.01, 0.1, last_batch_iteration=10), ValueError,
+     "OneCycle: last_batch_iteration must be -1"),
+])
+def test_warmup_and_one_cycle_errors_name_the_class_and_the_argument(call, exc, msg):
+    with pytest.raises(exc, match="^" + re.escape(msg)):
+        call()
+
+
+def test_one_cycle_numpy_arguments_become_floats():
+    kw = dict(cycle_min_lr=np.float32(0.25), cycle_max_lr=np.float32(0.5), decay_lr_rate=np.float32(0.5),
+              cycle_first_step_size=np.int64(4), cycle_second_step_size=np.int64(6),
+              decay_step_size=np.int64(2), cycle_min_mom=np.float32(0.75), cycle_max_mom=np.float32(0.875),
+              decay_mom_rate=np.float32(0.125))
+    s = ds.OneCycle(**kw)
+    for name in kw:
+        assert type(getattr(s, name)) is float, name
+    w = ds.WarmupLR(warmup_min_lr=np.float32(0.25), warmup_max_lr=np.float32(0.5), lr=np.float32(1.0))
+    assert type(w.warmup_min_lr) is float and type(w.warmup_max_lr) is float and type(w.lr) is float
+    for x in (s, w):
+        assert lrkit.from_config(json.loads(json.dumps(x.to_config()))) == x
+
+
+def _one_cycle_reference(n, **kw):
+    opt = torch.optim.Adam([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    sched = lr_schedules.OneCycle(opt, **kw)
+    lrs, moms = [], []
+    for _ in range(n):
+        lrs.append(opt.param_groups[0]["lr"])
+        moms.append(opt.param_groups[0]["betas"][0])
+        sched.step()
+    return lrs, moms
+
+
+@pytest.mark.parametrize("kw", [
+    dict(cycle_min_lr=0.01, cycle_max_lr=0.1, cycle_first_step_size=5),
+    dict(cycle_min_lr=0.01, cycle_max_lr=0.1, cycle_first_step_size=6, cycle_second_step_size=3,
+         decay_lr_rate=0.5, decay_step_size=2, decay_mom_rate=0.05),
+    dict(cycle_min_lr=0.02, cycle_max_lr=0.2, cycle_first_step_size=8, cycle_second_step_size=4,
+         cycle_first_stair_count=4, decay_lr_rate=1.0, decay_step_size=3),
+    dict(cycle_min_lr=0.02, cycle_max_lr=0.2, cycle_first_step_size=6, cycle_second_step_size=9,
+         cycle_first_stair_count=0, cycle_second_stair_count=3, cycle_min_mom=0.85, cycle_max_mom=0.95),
+    dict(cycle_min_lr=0.02, cycle_max_lr=0.2, cycle_first_step_size=6, cycle_second_step_size=6,
+         cycle_first_stair_count=2, cycle_second_stair_count=0),
+    dict(cycle_min_lr=0.02, cycle_max_lr=0.2, cycle_first_step_size=7, cycle_second_step_size=0,
+         cycle_first_stair_count=3, decay_lr_rate=0.0, decay_step_size=5, decay_mom_rate=0.1),
+    dict(cycle_min_lr=0.03, cycle_max_lr=0.1, cycle_first_step_size=4.5, cycle_second_step_size=2.5,
+         decay_lr_rate=0.3, decay_step_size=0),
+])
+def test_one_cycle_rate_and_momentum_match_deepspeed(kw):
+    n = 40
+    lrs, moms = _one_cycle_reference(n, **kw)
+    s = ds.OneCycle(**kw)
+    steps = np.arange(float(n))
+    np.testing.assert_allclose(s(steps), lrs, rtol=1e-12, atol=1e-18)
+    np.testing.assert_allclose([s(t) for t in range(n)], lrs, rtol=1e-12, atol=1e-18)
+    np.testing.assert_allclose(s.momentum(steps), moms, rtol=1e-12)
+    np.testing.assert_allclose(s(torch.arange(n, dtype=torch.float64)).numpy(), lrs, rtol=1e-12, atol=1e-18)
+    np.testing.assert_allclose(s.momentum(torch.arange(n, dtype=torch.float64)).numpy(), moms, rtol=1e-12)
+    up = float(kw["cycle_first_step_size"])
+    total = up + float(kw.get("cycle_second_step_size", up))
+    assert s.phase_boundaries() == (up, total) and s.horizon == total
+
+
+@pytest.mark.parametrize("name, kw, lr", [
+    ("WarmupLR", dict(warmup_num_steps=1), 0.5),  # log warmup with W = max(2, 1)
+    ("WarmupLR", dict(warmup_num_steps=7, warmup_min_lr=0.01), 0.3),  # up to the optimizer's rate
+    ("WarmupDecayLR", dict(warmup_num_steps=5, total_num_steps=5, warmup_max_lr=0.1), 0.5),
+    ("WarmupDecayLR", dict(warmup_num_steps=4, total_num_steps=3, warmup_max_lr=0.1,
+                           warmup_type="linear"), 0.5),
+    ("WarmupDecayLR", dict(warmup_num_steps=3, total_num_steps=9, warmup_min_lr=0.02,
+                           warmup_max_lr=0.1), 0.5),
+    ("WarmupCosineLR", dict(warmup_num_steps=3, total_num_steps=3), 0.4),
+    ("WarmupCosineLR", dict(warmup_num_steps=5, total_num_steps=12, cos_min_ratio=0.2,
+                            warmup_min_ratio=0.1), 0.4),
+])
+def test_warmup_family_matches_deepspeed(name, kw, lr):
+    ref = _deepspeed_rates(name, 20, lr=lr, **kw)
+    s = getattr(ds, name)(**kw) if "warmup_max_lr" in kw else getattr(ds, name)(lr=lr, **kw)
+    np.testing.assert_allclose(s(np.arange(20.0)), ref, rtol=1e-12, atol=1e-18)
+    np.testing.assert_allclose([s(t) for t in range(20)], ref, rtol=1e-12, atol=1e-18)
+    from_opt = getattr(ds, name)(_optimizer(lr), **kw)
+    np.testing.assert_allclose(from_opt(np.arange(20.0)), ref, rtol=1e-12, atol=1e-18)
