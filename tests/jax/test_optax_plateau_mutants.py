@@ -46,6 +46,30 @@ def _scales(trace):
     return [t[0]["scale"][0] for t in trace]
 
 
+@pytest.mark.parametrize("kwargs, exc, message", [
+    ({"factor": 0.0}, ValueError, "factor must be in (0, 1), got 0.0"),
+    ({"factor": -0.5}, ValueError, "factor must be in (0, 1), got -0.5"),
+    ({"factor": [0.5]}, TypeError, "factor must be a number, got [0.5] (list)"),
+    ({"patience": -1}, ValueError, "patience must be >= 0, got -1"),
+    ({"patience": 2.5}, TypeError, "patience must be an integer, got 2.5 (float)"),
+    ({"rtol": -1e-3}, ValueError, "rtol must be >= 0, got -0.001"),
+    ({"rtol": None}, TypeError, "rtol must be a number, got None (NoneType)"),
+    ({"atol": -0.5}, ValueError, "atol must be >= 0, got -0.5"),
+    ({"atol": [0.1]}, TypeError, "atol must be a number, got [0.1] (list)"),
+    ({"rtol": 0.0, "atol": 0.0}, ValueError, "rtol or atol must be > 0, got rtol=0 and atol=0"),
+    ({"rtol": 1.5}, ValueError, "rtol must be <= 1, got 1.5"),
+    ({"cooldown": -1}, ValueError, "cooldown must be >= 0, got -1"),
+    ({"cooldown": 0.5}, TypeError, "cooldown must be an integer, got 0.5 (float)"),
+    ({"accumulation_size": 0}, ValueError, "accumulation_size must be >= 1, got 0"),
+    ({"accumulation_size": 1.5}, TypeError, "accumulation_size must be an integer, got 1.5 (float)"),
+    ({"min_scale": -0.1}, ValueError, "min_scale must be >= 0, got -0.1"),
+    ({"min_scale": (0.1,)}, TypeError, "min_scale must be a number, got (0.1,) (tuple)"),
+])
+def test_bad_arguments_name_the_argument_and_the_value(kwargs, exc, message):
+    with pytest.raises(exc, match="^" + re.escape("reduce_on_plateau: " + message) + "$"):
+        reduce_on_plateau(**kwargs)
+
+
 def test_defaults_are_optax_defaults():
     # patience 10, factor 0.1: the 11th equal value reduces; rtol 1e-4: a 5e-5 relative drop
     # is no improvement, a 2e-4 one is; atol 0, cooldown 0, min_scale 0, no accumulation
@@ -106,30 +130,6 @@ def test_update_without_params_and_with_extra_arguments():
     u, s = tx.update(p, s, value=1.0, other=3)
     np.testing.assert_array_equal(np.asarray(u["w"]), [1.0, -2.0])
     assert float(s.scale) == 0.5
-
-
-@pytest.mark.parametrize("kwargs, exc, message", [
-    ({"factor": 0.0}, ValueError, "factor must be in (0, 1), got 0.0"),
-    ({"factor": -0.5}, ValueError, "factor must be in (0, 1), got -0.5"),
-    ({"factor": [0.5]}, TypeError, "factor must be a number, got [0.5] (list)"),
-    ({"patience": -1}, ValueError, "patience must be >= 0, got -1"),
-    ({"patience": 2.5}, TypeError, "patience must be an integer, got 2.5 (float)"),
-    ({"rtol": -1e-3}, ValueError, "rtol must be >= 0, got -0.001"),
-    ({"rtol": None}, TypeError, "rtol must be a number, got None (NoneType)"),
-    ({"atol": -0.5}, ValueError, "atol must be >= 0, got -0.5"),
-    ({"atol": [0.1]}, TypeError, "atol must be a number, got [0.1] (list)"),
-    ({"rtol": 0.0, "atol": 0.0}, ValueError, "rtol or atol must be > 0, got rtol=0 and atol=0"),
-    ({"rtol": 1.5}, ValueError, "rtol must be <= 1, got 1.5"),
-    ({"cooldown": -1}, ValueError, "cooldown must be >= 0, got -1"),
-    ({"cooldown": 0.5}, TypeError, "cooldown must be an integer, got 0.5 (float)"),
-    ({"accumulation_size": 0}, ValueError, "accumulation_size must be >= 1, got 0"),
-    ({"accumulation_size": 1.5}, TypeError, "accumulation_size must be an integer, got 1.5 (float)"),
-    ({"min_scale": -0.1}, ValueError, "min_scale must be >= 0, got -0.1"),
-    ({"min_scale": (0.1,)}, TypeError, "min_scale must be a number, got (0.1,) (tuple)"),
-])
-def test_bad_arguments_name_the_argument_and_the_value(kwargs, exc, message):
-    with pytest.raises(exc, match="^" + re.escape("reduce_on_plateau: " + message) + "$"):
-        reduce_on_plateau(**kwargs)
 
 
 def test_edge_arguments_are_accepted():
