@@ -810,3 +810,13 @@ def test_multiplicative_first_query_at_step_1():
         for j in range(1, k + 1):
             want *= _lam(j)
         assert s(k) == want
+
+
+def test_lambda_output_stays_on_the_steps_device_whatever_the_default_device():
+    # (as after torch.set_default_device("cuda") with steps on the CPU; "meta" stands in for cuda)
+    s = C.LambdaLR(0.5, lambda e: 1.0 / (1 + e))
+    t = torch.arange(4.0, dtype=torch.float64)
+    with torch.device("meta"):
+        out = s(t)
+    assert out.device == t.device
+    np.testing.assert_allclose(out.numpy(), [0.5, 0.25, 0.5 / 3, 0.125], rtol=1e-15)
