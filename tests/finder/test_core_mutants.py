@@ -9,7 +9,7 @@ import itertools
 import numpy as np
 import pytest
 
-from lrkit.finder import find_lr
+from lrkit.finder import find_lr, rates
 
 
 def never_breaks(n: int):
@@ -54,3 +54,154 @@ def test_widened_rates_continue_at_the_planned_ratio():
     # 10 steps per decade: half a decade is 5 more steps, 10^(1/10) apart
     np.testing.assert_allclose(r.lrs[21:], 1e-1 * 10 ** (np.arange(1, 6) / 10), rtol=1e-12)
     assert r.lrs.dtype == np.float64
+
+
+# ----------------------------------------------------------------------------- rates
+def test_rates_exponential_by_default_and_linear_with_two_steps_allowed():
+    np.testing.assert_allclose(rates(1.0, 100.0, 3), [1.0, 10.0, 100.0], rtol=1e-15)
+    np.testing.assert_allclose(rates(1.0, 3.0, 3, "linear"), [1.0, 2.0, 3.0], rtol=1e-15)
+    np.testing.assert_allclose(rates(0.5, 2.0, 2), [0.5, 2.0], rtol=1e-15)
+    np.testing.assert_allclose(rates(0.5, 2.0, 4, mode="linear"), [0.5, 1.0, 1.5, 2.0], rtol=1e-15)
+
+
+# ----------------------------------------------------------------------------- messages
+E, T = ValueError, TypeError
+LIST_RULES = "'lrkit', 'minimum', 'steepest', 'valley', 'probe', 'settled'"
+
+
+@pytest.mark.parametrize("kwargs, exc, message", [
+    (dict(mode="log"), E, "mode must be one of 'exponential', 'linear', got 'log'"),
+    (dict(start=[1e-3]), T, "start must be a number, got [0.001] (list)"),
+    (dict(end=float("nan")), E, "end must be a finite number, got nan"),
+    (dict(num_steps=2.5), T, "num_steps must be an integer, got 2.5 (float)"),
+    (dict(num_steps=1), E, "num_steps must be >= 2, got 1"),
+    (dict(start=0.0), E, "start must be > 0 (rates are compared on a log scale), got 0.0"),
+    (dict(start=-1.0, mode="linear"), E, "start must be > 0 (rates are compared on a log scale), got -1.0"),
+    (dict(start=2.0, end=2.0), E, "start must be < end, got start=2.0, end=2.0"),
+    (dict(smoothing=1.0), E, "smoothing must be in [0, 1), got 1.0"),
+    (dict(smoothing=-0.1), E, "smoothing must be in [0, 1), got -0.1"),
+    (dict(diverge=(4,)), T, "diverge must be a number, got (4,) (tuple)"),
+    (dict(diverge=1.0), E, "diverge must be > 1, got 1.0"),
+    (dict(spike=None), T, "spike must be a number, got None (NoneType)"),
+    (dict(spike=1), E, "spike must be > 1, got 1.0"),
+    (dict(repeats=0), E, "repeats must be >= 1, got 0"),
+    (dict(repeats=1.5), T, "repeats must be an integer, got 1.5 (float)"),
+    (dict(rule="best"), E, f"rule must be one of {LIST_RULES}, got 'best'"),
+    (dict(target="cosine"), E, "target must be one of 'one_cycle', 'constant', got 'cosine'"),
+    (dict(probe_steps=1), E, "probe_steps must be >= 2, got 1"),
+    (dict(probe_steps="4"), T, "probe_steps must be an integer, got '4' (str)"),
+    (dict(settle="yes"), T, "settle must be True, False or None (run it for rule='settled'), got 'yes'"),
+    (dict(settle=1), T, "settle must be True, False or None (run it for rule='settled'), got 1"),
+    (dict(widen=[2]), T, "widen must be a number, got [2] (list)"),
+    (dict(widen=-1), E, "widen must be >= 0 (decades past end; 0 never widens), got -1.0"),
+    (dict(probe_fn=3), T, "probe_fn must be callable (rates -> losses) or None, got 3"),
+    (dict(rule="probe"), T, "rule='probe' needs probe_fn (rates -> losses from the initial state) or reset, "
+                            "a callable that restores the model before each probe, got None"),
+    (dict(rule="probe", reset=5), T, "rule='probe' needs probe_fn (rates -> losses from the initial state) "
+                                     "or reset, a callable that restores the model before each probe, got 5"),
+    (dict(settle=True), T, "settle=True needs reset, a callable that restores the model before the "
+                           "settled sweep, got None"),
+    (dict(repeats=2), T, "repeats=2 needs reset, a callable that restores the model between runs, got None"),
+])
+def test_every_bad_option_is_named_with_find_lr_before_any_step(kwargs, exc, message):
+    calls = []
+    with pytest.raises(exc) as info:
+        find_lr(lambda lr: calls.append(lr) or 1.0, **kwargs)
+    assert str(info.value) == "find_lr: " + message
+    assert calls == []
+
+
+def test_step_fn_must_be_callable_message():
+    with pytest.raises(TypeError) as info:
+        find_lr(0.1)
+    assert str(info.value) == "find_lr: step_fn must be callable (lr -> loss), got 0.1"
+
+
+@pytest.mark.parametrize("kwargs", [
+    dict(num_steps=2), dict(start=0.5, end=2.0), dict(smoothing=0.0), dict(diverge=1.001),
+    dict(spike=1.001), dict(probe_steps=2, rule="probe", probe_fn=lambda r: [1.0] * len(r)),
+    dict(widen=0), dict(widen=0.0), dict(settle=False), dict(settle=None), dict(repeats=1),
+])
+def test_options_at_their_limits_are_accepted(kwargs):
+    r = find_lr(lambda lr: 1.0, **{"num_steps": 12, **kwargs})
+    assert len(r.lrs) == kwargs.get("num_steps", 12)
+
+
+# ----------------------------------------------------------------------------- repeats, settle, bar
+def breaking(n: int = 40):
+    """A loss falling for ``n - 1`` steps and jumping 70% at the last: a test of ``n`` steps that
+    breaks down at its end (so it has an edge, and a settled sweep runs from it); 1.0 afterwards."""
+    vals = list(2.0 * np.exp(-np.linspace(0, 1.5, n - 1)))
+    vals.append(vals[-1] * 1.7)
+    state = {"it": None, "resets": 0}
+
+    def reset():
+        state["resets"] += 1
+        state["it"] = itertools.chain(vals, itertools.repeat(1.0))
+
+    reset()
+    state["resets"] = 0
+    return (lambda lr: next(state["it"])), reset, state
+
+
+def test_repeats_reset_between_runs_and_name_each_run_on_the_bar(capsys):
+    pytest.importorskip("tqdm")
+    step, reset, state = breaking()
+    r = find_lr(step, start=1e-4, end=1.0, num_steps=40, repeats=3, reset=reset, progress=True)
+    assert state["resets"] == 2 and len(r.runs) == 3 and r.settled is None
+    err = capsys.readouterr().err
+    for k in (1, 2, 3):
+        assert f"lr range test {k}/3: " in err
+    assert "| 40/120 [" in err and "| 80/120 [" in err
+
+
+def test_the_settled_sweep_runs_by_default_only_for_rule_settled_with_reset(capsys):
+    pytest.importorskip("tqdm")
+    step, reset, state = breaking()
+    r = find_lr(step, start=1e-4, end=1.0, num_steps=40, reset=reset, rule="settled", progress=True)
+    assert state["resets"] == 1 and r.settled is not None
+    assert len(r.settled.settle_losses) == 100 and len(r.settled.lrs) == 60
+    err = capsys.readouterr().err
+    # the phase is named, and its 160 steps are added to the 40 of the test
+    assert "lr range test: settled sweep: " in err and "| 40/200 [" in err
+    last = err.replace("\r", "\n").strip().splitlines()[-1]
+    head = f"lr range test: suggestion {r.suggestion:.3g} (settled, one_cycle; stop: completed): "
+    assert last.startswith(head)
+    assert "| 200/200 [" in last
+    for kw in (dict(rule="lrkit"), dict(rule="settled", settle=False)):
+        step, reset, state = breaking()
+        r = find_lr(step, start=1e-4, end=1.0, num_steps=40, reset=reset, **kw)
+        assert state["resets"] == 0 and r.settled is None
+    step, reset, state = breaking()
+    r = find_lr(step, start=1e-4, end=1.0, num_steps=40, reset=reset, settle=True)
+    assert state["resets"] == 1 and r.settled is not None and r.rule == "lrkit"
+
+
+def test_probes_are_counted_on_the_bar_and_summarised(capsys):
+    pytest.importorskip("tqdm")
+    step, reset, state = breaking()
+    probed = []
+
+    def probe_fn(rates_):
+        probed.append(len(rates_))
+        return [1.0] * len(rates_)
+
+    r = find_lr(step, start=1e-4, end=1.0, num_steps=40, rule="probe", probe_fn=probe_fn, probe_steps=5,
+                progress=True)
+    assert probed == [5] * len(r.probe.candidates) and state["resets"] == 0
+    err = capsys.readouterr().err
+    assert "lr range test: probes: " in err and "| 40/45 [" in err
+    last = err.replace("\r", "\n").strip().splitlines()[-1]
+    total = 40 + 5 * len(probed)
+    head = f"lr range test: suggestion {r.suggestion:.3g} (probe, one_cycle; stop: completed): "
+    assert last.startswith(head)
+    assert f"| {total}/{total} [" in last
+
+
+def test_the_default_probe_fn_resets_and_trains_with_the_step_function():
+    step, reset, state = breaking()
+    r = find_lr(step, start=1e-4, end=1.0, num_steps=40, rule="probe", reset=reset, probe_steps=4)
+    assert state["resets"] == len(r.probe.candidates)
+    # after each reset the probe replays the start of the curve
+    first = 2.0
+    assert all(run[0] == first for run in r.probe.losses)
