@@ -404,3 +404,27 @@ def test_a_zero_rate_stays_zero_where_the_factor_overflows(s):
     assert s(500) == 0.0
     torch = pytest.importorskip("torch")
     assert s(torch.tensor(steps)).tolist() == [0.0, 0.0, 0.0]
+
+
+def test_integer_arguments_given_as_whole_floats_become_ints():
+    s = T.CosineLRScheduler(0.1, t_initial=10, warmup_t=3.0, cycle_limit=2.0, noise_seed=7.0,
+                            steps_per_epoch=4.0)
+    for name, value in (("warmup_t", 3), ("cycle_limit", 2), ("noise_seed", 7), ("steps_per_epoch", 4)):
+        assert getattr(s, name) == value and type(getattr(s, name)) is int, name
+    assert "warmup_t=3," in repr(s) and "cycle_limit=2," in repr(s) and "steps_per_epoch=4;" in repr(s)
+
+
+@live
+@pytest.mark.parametrize("noise", [[3, 7], (2.5, 6), 5, 4.5])
+def test_noise_starts_and_stops_where_timm_does(noise):
+    kw = {"t_initial": 12, "noise_range_t": noise, "noise_seed": 3, "noise_pct": 0.5}
+    ts = list(range(13))  # timm seeds its noise with noise_seed + t: integer t only
+    module, cls = GEN._TIMM_CLASSES["cosine"]
+    opt = GEN._optimizer(0.1)
+    sched = getattr(GEN.timm_module(module), cls)(opt, **kw)
+    ref = []
+    for t in ts:
+        sched.step(t)
+        ref.append(opt.param_groups[0]["lr"])
+    ours = T.CosineLRScheduler(0.1, **kw)
+    _golden.assert_rel([ours(t) for t in ts], ref)
