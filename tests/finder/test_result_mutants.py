@@ -245,3 +245,23 @@ def test_a_repeated_result_asks_its_runs_for_the_target_asked():
     assert r.suggest("lrkit", target="constant") == pytest.approx(one, rel=1e-12)
     with pytest.raises(NoSuggestion, match="only 0 of 2 runs"):
         r.suggest("lrkit")
+
+
+# ----------------------------------------------------------------------------- repeated results
+def repeated(stops: list[str]) -> FinderResult:
+    """Runs of the same test: a "completed" run suggests (its minimum rule: the EMA's minimum at
+    rate 10^-1, over 10), a "spike" run stopped at its fourth step (too few points, no suggestion)."""
+    good = curve_result()
+    runs = [good if s == "completed" else
+            FinderResult(good.lrs[:4], good.losses[:4], good.smoothed[:4], 3, "spike") for s in stops]
+    return combine(runs)
+
+
+def test_a_repeated_result_suggests_when_more_than_half_of_its_runs_do():
+    assert curve_result().suggest("minimum") == pytest.approx(0.01, rel=1e-12)
+    assert repeated(["completed", "completed", "spike"]).suggest("minimum") == pytest.approx(0.01, rel=1e-12)
+    for stops, k in ((["completed", "spike"], 1), (["spike", "completed", "spike"], 1),
+                     (["completed", "spike", "completed", "spike"], 2)):
+        with pytest.raises(NoSuggestion, match=rf"^only {k} of {len(stops)} runs had enough usable points "
+                                               r"to suggest a rate$"):
+            repeated(stops).suggest("minimum")
