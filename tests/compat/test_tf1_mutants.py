@@ -498,3 +498,16 @@ def test_fresh_restart_table_matches_tensorflow_without_numpy_warnings(case, fre
         warnings.simplefilter("error")
         got = tf1.cosine_decay_restarts(global_step=steps, **kw)
     np.testing.assert_allclose(got, want, rtol=1e-6, atol=2e-5 * max(abs(want)))
+
+
+
+def test_huge_t_mul_builds_its_restart_table_without_numpy_warnings(fresh_restart_tables):
+    """t_mul=1e30 (a float32): finding the float32 step of the first restart probes
+    1 - f (1 - t_mul) beyond the float32 range, an overflow that is expected and silenced.
+    The second cycle lasts 1e31 steps: step 15 is just past its peak."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        s = tf1.cosine_decay_restarts(0.1, None, 10, t_mul=1e30)
+        got = [s(5.0), s(10.0), s(15.0)]
+    assert tf_float32_index(15.0, 10, 1e30) == 1
+    assert got == pytest.approx([0.1 * cosine(0.5), 0.1, 0.1 * cosine(0.5 / 1e30)], rel=1e-12)
