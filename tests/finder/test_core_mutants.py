@@ -5,6 +5,7 @@ one bar and adds its steps to the bar's total; with progress off nothing is draw
 from __future__ import annotations
 
 import itertools
+import re
 
 import numpy as np
 import pytest
@@ -205,3 +206,82 @@ def test_the_default_probe_fn_resets_and_trains_with_the_step_function():
     # after each reset the probe replays the start of the curve
     first = 2.0
     assert all(run[0] == first for run in r.probe.losses)
+
+
+def descriptions(err: str) -> list[str]:
+    """The bar's descriptions, in the order drawn."""
+    return [m.group(1) for m in re.finditer(r"\r([^\r\n]*?):\s+\d+%\|", err)]
+
+
+def phases(names: list[str]) -> list[str]:
+    """The phase names among the descriptions (not the final summary)."""
+    summary = ("lr range test: suggestion", "lr range test: no suggestion")
+    return [n for n in names if not n.startswith(summary)]
+
+
+def test_find_lr_defaults():
+    step, calls = never_breaks(100)
+    r = find_lr(step)
+    # 100 steps from 1e-7 to 10, exponential; a test that never broke down is not widened by default
+    assert len(calls) == 100 and len(r.lrs) == 100
+    assert r.lrs[0] == pytest.approx(1e-7, rel=1e-12) and r.lrs[-1] == pytest.approx(10.0, rel=1e-12)
+    assert r.lrs[1] / r.lrs[0] == pytest.approx(10 ** (8 / 99), rel=1e-12)
+    assert (r.rule, r.target, r.runs, r.probe, r.settled) == ("lrkit", "one_cycle", (), None, None)
+    # the smoothing is 0.98: the second smoothed value is (0.98 * 0.02 * 2 + 0.02 * 1.94) / (1 - 0.98^2)
+    assert r.smoothed[1] == pytest.approx((0.98 * 0.02 * 2.0 + 0.02 * 1.94) / (1 - 0.98 ** 2), rel=1e-12)
+
+
+def test_default_stopping_factors_are_4_and_10():
+    # smoothing 0 makes the smoothed loss the raw one: 4.5 x the best is a divergence (default 4)
+    r = find_lr(script([1.0, 4.5]), num_steps=5, smoothing=0.0)
+    assert r.stop_reason == "diverged" and len(r.lrs) == 2
+    r = find_lr(script([1.0, 3.9]), num_steps=5, smoothing=0.0)
+    assert r.stop_reason == "completed"
+    # 10.5 x the best is a spike (default 10), when divergence is set higher
+    r = find_lr(script([1.0, 10.5]), num_steps=5, smoothing=0.0, diverge=100.0)
+    assert r.stop_reason == "spike" and len(r.lrs) == 2
+    r = find_lr(script([1.0, 9.5]), num_steps=5, smoothing=0.0, diverge=100.0)
+    assert r.stop_reason == "completed"
+
+
+def script(values: list[float]):
+    it = itertools.chain(values, itertools.repeat(1.0))
+    return lambda lr: next(it)
+
+
+def test_a_linear_test_is_never_widened():
+    step, calls = never_breaks(40)
+    r = find_lr(step, start=1e-3, end=1e-1, num_steps=40, mode="linear", widen=2.0)
+    assert len(calls) == 40 and len(r.lrs) == 40
+
+
+def test_rule_settled_without_reset_runs_no_settled_sweep():
+    step, reset, state = breaking()
+    r = find_lr(step, start=1e-4, end=1.0, num_steps=40, rule="settled")
+    assert r.settled is None and r.suggestion is None
+    assert r.reason == "no settled sweep was run: use find_lr(..., settle=True) (it needs reset)"
+
+
+def test_bar_names_a_single_run_without_a_count_and_two_runs_with_theirs(capsys):
+    pytest.importorskip("tqdm")
+    step, calls = never_breaks(40)
+    find_lr(step, start=1e-4, end=1e-2, num_steps=40, widen=1.0, progress=True)
+    names = descriptions(capsys.readouterr().err)
+    assert set(phases(names)) == {"lr range test", "lr range test: widened"}
+    assert names[-1] == "lr range test: no suggestion (lrkit, one_cycle; stop: completed)"
+    step, reset, state = breaking()
+    find_lr(step, start=1e-4, end=1.0, num_steps=40, repeats=2, reset=reset, progress=True)
+    names = descriptions(capsys.readouterr().err)
+    assert set(phases(names)) == {"lr range test", "lr range test 1/2", "lr range test 2/2"}
+
+
+def test_bar_summary_gives_the_suggestion_to_three_significant_digits(capsys):
+    pytest.importorskip("tqdm")
+    step, reset, state = breaking()
+    # the same curve at rates 10^4 times smaller: a suggestion below 1e-4, written 1.23e-05
+    r = find_lr(step, start=1e-8, end=1e-4, num_steps=40, progress=True)
+    assert 1e-6 < r.suggestion < 1e-4
+    mantissa, exponent = f"{r.suggestion:e}".split("e")
+    text = f"{float(mantissa):.2f}e{exponent}"
+    assert descriptions(capsys.readouterr().err)[-1] == (f"lr range test: suggestion {text} "
+                                                         "(lrkit, one_cycle; stop: completed)")
