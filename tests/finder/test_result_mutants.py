@@ -265,3 +265,39 @@ def test_a_repeated_result_suggests_when_more_than_half_of_its_runs_do():
         with pytest.raises(NoSuggestion, match=rf"^only {k} of {len(stops)} runs had enough usable points "
                                                r"to suggest a rate$"):
             repeated(stops).suggest("minimum")
+
+
+# ----------------------------------------------------------------------------- settled, first rate
+def test_rule_settled_reads_the_constant_rate_off_the_settled_sweep():
+    # trained edge 0.012: a twelfth, 0.001, is below the first test's edge / 2 and its cap
+    settled = Settled(1.0, 2.0, (), (), (), 0.012)
+    good = curve_result()
+    r = FinderResult(good.lrs, good.losses, good.smoothed, good.usable, "completed", settled=settled)
+    assert r.suggest("settled", target="constant") == pytest.approx(0.001, rel=1e-12)
+    assert r.suggest("settled", target="one_cycle") == r.suggest("lrkit", target="one_cycle")
+    with pytest.raises(NoSuggestion, match=r"^no settled sweep was run: use find_lr\(\.\.\., settle=True\) "
+                                           r"\(it needs reset\)$"):
+        good.suggest("settled")
+
+
+def minimum_at(i: int) -> FinderResult:
+    """41 rates, ten per decade from 1e-4; the loss falls to its minimum at point ``i``, then rises
+    slowly (the EMA is the loss itself here): the minimum rule is rate ``i`` over 10."""
+    lrs = 1e-4 * 10 ** (np.arange(41) / 10)
+    losses = np.array([2.0 - 0.1 * j if j <= i else 2.0 - 0.1 * i + 0.01 * (j - i) for j in range(41)])
+    return FinderResult(lrs, losses, losses.copy(), 41, "completed")
+
+
+def test_a_suggestion_one_step_above_the_first_rate_is_a_suggestion():
+    # minimum at point 11: rate 10^-2.9 / 10 = 10^-3.9, the second rate of the test
+    assert minimum_at(11).suggest("minimum") == pytest.approx(10 ** -3.9, rel=1e-12)
+
+
+def test_a_suggestion_at_the_first_rate_is_none_with_the_reason():
+    # minimum at point 10: rate 10^-3 / 10 = 10^-4, the first rate of the test (to rounding)
+    head = r"^rule 'minimum' points at the first rate of the test \(0\.0001\)"
+    with pytest.raises(NoSuggestion, match=head + r" or below it, an edge of the sweep, not a tested rate: "
+                                                  r"start the test at a lower rate$"):
+        minimum_at(10).suggest("minimum")
+    with pytest.raises(NoSuggestion, match=head):
+        minimum_at(5).suggest("minimum")
