@@ -788,7 +788,10 @@ def test_lambda_on_every_kind_of_step_keeps_kind_dtype_and_shape():
 @pytest.mark.parametrize("bad, shown", [("x", "'x' (str)"), ([0.5], "[0.5] (list)")])
 def test_a_function_must_return_a_number(bad, shown):
     msg = f"lr_lambda must return a number, got {shown}"
-    for s in (C.LambdaLR(0.1, lambda e: bad), C.MultiplicativeLR(0.1, lambda e: bad)):
+    def f(e):
+        return bad if e % 2 else 0.9
+
+    for s in (C.LambdaLR(0.1, f), C.MultiplicativeLR(0.1, f)):
         with pytest.raises(TypeError, match=f"^{re.escape(msg)}$"):
             s(3)
         with pytest.raises(TypeError, match=f"^{re.escape(msg)}$"):
