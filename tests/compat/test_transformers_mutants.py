@@ -67,7 +67,7 @@ def test_short_stages_and_fractional_steps_match_transformers(name, kw, warm, to
 @live
 @pytest.mark.parametrize("warm, total", [(0, 1), (1, 2), (1, 3), (2, 3), (3, 8)])
 @pytest.mark.parametrize("kw", [{"lr_end": 0.05}, {"lr_end": 0.0, "power": 2.0},
-                                {"lr_end": 0.1, "power": 0.5}])
+                                {"lr_end": 0.1, "power": 0.5}, {"lr_end": 0.05, "power": 0.0}])
 def test_polynomial_short_stages_match_transformers(kw, warm, total):
     _check_against_peer("polynomial", 0.5, warm, total, kw, total)
 
@@ -89,6 +89,8 @@ def test_warmup_only_schedules_match_transformers(name, kw, warm):
     {"min_lr_ratio": 0.25, "decay_type": "cosine", "warmup_type": "cosine", "num_cycles": 1.0},
     {"min_lr_ratio": 0.1, "decay_type": "1-sqrt", "warmup_type": "1-sqrt"},
     {"decay_type": "cosine", "num_cycles": 0.75},
+    # a huge ratio: (1 - m) + m is not 1 in floats, the stable stage is 1 all the same
+    {"min_lr_ratio": 1e16, "decay_type": "linear"},
 ])
 def test_wsd_stage_edges_match_transformers(warm, decay, stable, kw):
     kw = dict(kw, num_decay_steps=decay, num_stable_steps=stable)
@@ -192,7 +194,9 @@ def test_step_fields_are_ints_and_rates_floats():
         cfg = json.dumps(s.to_config())
         for f in ints:
             assert f'"{f}": {getattr(s, f)},' in cfg or f'"{f}": {getattr(s, f)}}}' in cfg, (cfg, f)
-    assert H.InverseSqrt(2, timescale=3).timescale == 3.0
+    s = H.InverseSqrt(2, timescale=np.int64(3))  # a NumPy integer is stored as a Python number
+    assert type(s.timescale) is float and s.timescale == 3.0
+    assert json.loads(json.dumps(s.to_config()))["timescale"] == 3
 
 
 # -- the controllers ----------------------------------------------------------------------------
@@ -362,6 +366,16 @@ def test_bad_arguments_named(build, exc, message):
     with pytest.raises(exc) as info:
         build()
     assert str(info.value).startswith(message)
+
+
+@live
+def test_get_scheduler_by_enum_names_the_value():
+    with pytest.raises(ValueError) as info:
+        H.get_scheduler(transformers.SchedulerType.LINEAR)
+    assert str(info.value).startswith("get_scheduler: linear requires `num_warmup_steps`")
+    with pytest.raises(ValueError) as info:
+        H.get_scheduler(transformers.SchedulerType.COSINE, 2)
+    assert str(info.value).startswith("get_scheduler: cosine requires `num_training_steps`")
 
 
 def test_get_scheduler_dispatch():
