@@ -151,3 +151,81 @@ def test_join_schedules_with_a_boundary_at_zero_keeps_the_later_boundaries():
     # relative counting: each phase from its own start
     r = ox.join_schedules([C(1.0), ox.linear_schedule(1.0, 0.0, 10)], [5])
     assert r(7) == pytest.approx(0.8, rel=1e-15)
+
+
+@pytest.mark.parametrize("call, args, kwargs, exc, message", [
+    (ox.linear_schedule, (-1.0, 0.0, 10), {}, ValueError,
+     "optax.linear_schedule: init_value must be >= 0, got -1.0"),
+    (ox.linear_schedule, (1.0, -1, 10), {}, ValueError,
+     "optax.linear_schedule: end_value must be >= 0, got -1"),
+    (ox.linear_schedule, (1.0, 0.0, 10), {"transition_begin": [1]}, TypeError,
+     "optax.linear_schedule: transition_begin must be a number, got [1] (list)"),
+    (ox.polynomial_schedule, (1.0, 0.0, -1, 10), {}, ValueError,
+     "optax.polynomial_schedule: power must be >= 0, got -1"),
+    (ox.polynomial_schedule, (1.0, 0.0, 2, None), {}, TypeError,
+     "optax.polynomial_schedule: transition_steps must be a number, got None (NoneType)"),
+    (ox.polynomial_schedule, (1.0, 0.0, 2, 10, float("nan")), {}, ValueError,
+     "optax.polynomial_schedule: transition_begin must be a finite number, got nan"),
+    (ox.warmup_constant_schedule, (0.0, -0.5, 10), {}, ValueError,
+     "optax.warmup_constant_schedule: peak_value must be >= 0, got -0.5"),
+    (ox.warmup_constant_schedule, (0.0, 0.5, [10]), {}, TypeError,
+     "optax.warmup_constant_schedule: warmup_steps must be a number, got [10] (list)"),
+    (ox.piecewise_constant_schedule, (1.0, [(10, 0.5)]), {}, TypeError,
+     "optax.piecewise_constant_schedule: boundaries_and_scales must be a mapping {step: scale}, "
+     "got [(10, 0.5)]"),
+    (ox.piecewise_constant_schedule, (1.0, {None: 0.5}), {}, TypeError,
+     "optax.piecewise_constant_schedule: boundaries_and_scales key must be a number, got None (NoneType)"),
+    (ox.piecewise_constant_schedule, (1.0, {True: 0.5}), {}, TypeError,
+     "optax.piecewise_constant_schedule: boundaries_and_scales key must be a number, got True (bool)"),
+    (ox.piecewise_constant_schedule, (1.0, {"ten": 0.5}), {}, ValueError,
+     "optax.piecewise_constant_schedule: boundaries_and_scales keys must be steps, got 'ten'"),
+    (ox.piecewise_constant_schedule, (1.0, {float("nan"): 0.5}), {}, ValueError,
+     "optax.piecewise_constant_schedule: boundaries_and_scales keys must be steps, got nan"),
+    (ox.piecewise_constant_schedule, (1.0, {10: None}), {}, TypeError,
+     "optax.piecewise_constant_schedule: boundaries_and_scales[10] must be a number, got None (NoneType)"),
+    (ox.piecewise_constant_schedule, (1.0, {10: 0.5, "10": 0.1}), {}, ValueError,
+     "optax.piecewise_constant_schedule: boundaries_and_scales has step 10 twice"),
+    (ox.piecewise_constant_schedule, (1.0, {5: 0.5, 10: 0.5, "10": 0.1}), {}, ValueError,
+     "optax.piecewise_constant_schedule: boundaries_and_scales has step 10 twice"),
+    (ox.piecewise_interpolate_schedule, ("cubic", 1.0), {}, ValueError,
+     "optax.piecewise_interpolate_schedule: interpolate_type must be one of 'linear', 'cosine', got 'cubic'"),
+    (ox.piecewise_interpolate_schedule, ("linear", -1.0), {}, ValueError,
+     "optax.piecewise_interpolate_schedule: init_value must be >= 0, got -1.0"),
+    (ox.piecewise_interpolate_schedule, ("cosine", 1.0, {4: -0.5}), {}, ValueError,
+     "optax.piecewise_interpolate_schedule: boundaries_and_scales expects non-negative scale factors, "
+     "got -0.5 at step 4"),
+])
+def test_more_messages(call, args, kwargs, exc, message):
+    _raises(exc, message, call, *args, **kwargs)
+
+
+def test_one_step_transitions_and_short_delays():
+    # printed by optax 0.2.8 (x64): a one-step linear decay is no constant; a delay of 1 or of
+    # half a step holds the start value that long
+    s = ox.linear_schedule(1.0, 0.0, 1)
+    assert [s(t) for t in (0, 1, 2)] == [1.0, 0.0, 0.0]
+    d = ox.linear_schedule(1.0, 0.0, 10, transition_begin=1)
+    assert [d(t) for t in (0, 1, 2, 11)] == pytest.approx([1.0, 1.0, 0.9, 0.0], rel=1e-15)
+    p = ox.polynomial_schedule(1.0, 0.0, 2.0, 10, transition_begin=0.5)
+    assert [p(t) for t in (0, 0.5, 1.5)] == pytest.approx([1.0, 1.0, 0.81], rel=1e-15)
+
+
+def test_one_step_warmups():
+    # optax 0.2.8 (x64): [0, 1, 0.5, 0] and [0, 1, 0.5, 0.25] at steps 0..3
+    c = ox.warmup_cosine_decay_schedule(0.0, 1.0, 1, 3)
+    assert [c(t) for t in range(4)] == pytest.approx([0.0, 1.0, 0.5, 0.0], rel=1e-15, abs=1e-16)
+    e = ox.warmup_exponential_decay_schedule(0.0, 1.0, 1, 1, 0.5)
+    assert [e(t) for t in range(4)] == pytest.approx([0.0, 1.0, 0.5, 0.25], rel=1e-15)
+
+
+def test_piecewise_interpolation_intervals_are_at_least_one_step():
+    # optax: interval_sizes = maximum(bounds[1:] - bounds[:-1], 1); values printed by optax (x64)
+    lin = ox.piecewise_interpolate_schedule("linear", 1.0, {1: 0.5})
+    assert [lin(t) for t in (0, 0.5, 1, 2)] == pytest.approx([1.0, 0.75, 0.5, 0.5], rel=1e-15)
+    half = ox.piecewise_interpolate_schedule("linear", 1.0, {0.5: 0.5})
+    assert [half(t) for t in (0, 0.25, 0.75, 2)] == pytest.approx([1.0, 0.875, 0.5, 0.5], rel=1e-15)
+    cos = ox.piecewise_interpolate_schedule("cosine", 1.0, {0.5: 0.5})
+    assert [cos(t) for t in (0, 0.25, 0.75, 2)] == pytest.approx([1.0, 0.9267766952966369, 0.5, 0.5],
+                                                                 rel=1e-14)
+    flat = ox.piecewise_interpolate_schedule("linear", 0.3, {})
+    assert flat.to_config() == {"type": "constant", "value": 0.3}
