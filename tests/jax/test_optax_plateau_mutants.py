@@ -111,6 +111,9 @@ def test_mixed_parameter_dtypes():
     trace = _same_as_optax(kw, [1.0, 1.0, 1.0, 1.0, 0.3], params=params)
     assert trace[0][0]["scale"][1] == "bfloat16" and trace[0][0]["best_value"][1] == "float32"
     assert _scales(trace) == [1.0, 0.5, 0.5, 0.25, 0.25]
+    # parameters all in half precision: the best value and the mean in it too
+    half = _same_as_optax(kw, [1.0, 1.0, 0.5], params={"a": jnp.ones(2, jnp.float16)})
+    assert half[0][0]["best_value"][1] == "float16" and half[0][0]["avg_value"][1] == "float16"
 
 
 def test_initial_state():
