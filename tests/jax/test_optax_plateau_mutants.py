@@ -140,3 +140,20 @@ def test_edge_arguments_are_accepted():
     _same_as_optax({"rtol": 1.0, "patience": 0, "factor": 0.5}, [1.0, 0.5, -0.5, -0.4])
     _same_as_optax({"rtol": 0.0, "atol": 0.1, "patience": 0, "factor": 0.5, "min_scale": 0.0},
                    [1.0, 0.95, 0.85, 0.8])
+
+
+def test_half_precision_means_are_taken_in_half_precision():
+    # optax casts each value to the parameters' highest dtype before averaging: (1 + f16(1.001)) / 2
+    # is 1.0 in float16, 1.0009765625 if the sum were taken in float32
+    trace = _same_as_optax({"accumulation_size": 2}, [1.0, 1.001], params={"a": jnp.ones(2, jnp.float16)})
+    assert trace[1][0]["best_value"] == (1.0, "float16")
+
+
+def test_with_64_bit_types_enabled_the_counters_stay_int32():
+    with jax.enable_x64(True):
+        trace = _same_as_optax({"factor": 0.5, "patience": 1, "cooldown": 1, "accumulation_size": 2},
+                               [2.0, 1.0, 1.5, 1.5, 1.5, 1.5, 1.5, 1.5],
+                               params={"w": jnp.ones(2, jnp.float64)})
+    last = trace[-1][0]
+    assert last["best_value"] == (1.5, "float64")
+    assert {last[f][1] for f in ("plateau_count", "cooldown_count", "count")} == {"int32"}
