@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from lrkit.finder import find_lr, rates
+from lrkit.finder.core import check_options
 
 
 def never_breaks(n: int):
@@ -219,9 +220,10 @@ def phases(names: list[str]) -> list[str]:
     return [n for n in names if not n.startswith(summary)]
 
 
-def test_find_lr_defaults():
+def test_find_lr_defaults(capsys):
     step, calls = never_breaks(100)
     r = find_lr(step)
+    assert capsys.readouterr().err == ""          # no progress bar unless asked
     # 100 steps from 1e-7 to 10, exponential; a test that never broke down is not widened by default
     assert len(calls) == 100 and len(r.lrs) == 100
     assert r.lrs[0] == pytest.approx(1e-7, rel=1e-12) and r.lrs[-1] == pytest.approx(10.0, rel=1e-12)
@@ -253,6 +255,23 @@ def test_a_linear_test_is_never_widened():
     step, calls = never_breaks(40)
     r = find_lr(step, start=1e-3, end=1e-1, num_steps=40, mode="linear", widen=2.0)
     assert len(calls) == 40 and len(r.lrs) == 40
+    np.testing.assert_allclose(r.lrs, 1e-3 + (1e-1 - 1e-3) * np.arange(40) / 39, rtol=1e-13)
+
+
+def test_widen_0_never_enters_a_widened_phase(capsys):
+    pytest.importorskip("tqdm")
+    step, calls = never_breaks(40)
+    find_lr(step, start=1e-4, end=1e-2, num_steps=40, progress=True)
+    assert len(calls) == 40
+    assert set(phases(descriptions(capsys.readouterr().err))) == {"lr range test"}
+
+
+def test_check_options_returns_the_checked_options_with_its_defaults():
+    opts = check_options(start=1e-4, end=1, num_steps=10, mode="linear", smoothing=0, diverge=2, spike=3,
+                         repeats=1, rule="minimum", target="constant")
+    assert opts == dict(start=1e-4, end=1.0, num_steps=10, mode="linear", smoothing=0.0, diverge=2.0,
+                        spike=3.0, repeats=1, rule="minimum", target="constant", probe_steps=25, settle=None,
+                        widen=0.0)
 
 
 def test_rule_settled_without_reset_runs_no_settled_sweep():

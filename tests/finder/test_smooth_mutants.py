@@ -71,6 +71,8 @@ def test_centered_noise_is_the_standard_error_of_each_average():
     np.testing.assert_allclose(centered_noise(5, 2),
                                [1, 6 ** 0.5 / 4, 19 ** 0.5 / 9, 6 ** 0.5 / 4, 1], rtol=1e-15)
     np.testing.assert_allclose(centered_noise(3, 1), [1, 6 ** 0.5 / 4, 1], rtol=1e-15)
+    # the kernel is at most 2 h + 1 points wide, however far from the ends
+    np.testing.assert_allclose(centered_noise(7, 1), [1] + [6 ** 0.5 / 4] * 5 + [1], rtol=1e-15)
     assert centered_noise(1, 2).tolist() == [1.0]
 
 
@@ -79,6 +81,7 @@ def test_centered_noise_is_the_standard_error_of_each_average():
     (101, 4.0, 6),     # 25 per decade: 6.25 -> 6
     (12, 1.0, 3),      # 11 per decade: 2.75 -> 3 (rounded, not truncated)
     (3, 2.0, 1),       # 1 per decade: at least 1
+    (5, 0.5, 2),       # 8 per decade over half a decade: 2
 ])
 def test_half_width_is_a_quarter_decade_of_points(n, decades, half):
     assert half_width(np.geomspace(1e-3, 1e-3 * 10 ** decades, n)) == half
