@@ -301,3 +301,17 @@ def test_a_suggestion_at_the_first_rate_is_none_with_the_reason():
         minimum_at(10).suggest("minimum")
     with pytest.raises(NoSuggestion, match=head):
         minimum_at(5).suggest("minimum")
+
+
+def test_the_first_rate_band_ends_at_one_plus_1e_9_times_it_inclusive():
+    # rates 10^(j/10) from 1; the minimum rule's rate is rate 10 over 10. Rate 10 set to 10.00000001
+    # puts the suggestion at 1.000000001 = the first rate x (1 + 1e-9): still "the first rate"
+    def result(rate10: float) -> FinderResult:
+        r = minimum_at(10)
+        lrs = 10 ** (np.arange(41) / 10)
+        lrs[10] = rate10
+        return FinderResult(lrs, r.losses, r.smoothed, 41, "completed")
+
+    with pytest.raises(NoSuggestion, match=r"^rule 'minimum' points at the first rate of the test \(1\)"):
+        result(10.00000001).suggest("minimum")
+    assert result(10.0000001).suggest("minimum") == pytest.approx(1.00000001, rel=1e-15)
