@@ -285,6 +285,23 @@ def _one_cycle_reference(n, **kw):
          cycle_first_stair_count=3, decay_lr_rate=0.0, decay_step_size=5, decay_mom_rate=0.1),
     dict(cycle_min_lr=0.03, cycle_max_lr=0.1, cycle_first_step_size=4.5, cycle_second_step_size=2.5,
          decay_lr_rate=0.3, decay_step_size=0),
+    # one stair in one half only
+    dict(cycle_min_lr=0.02, cycle_max_lr=0.2, cycle_first_step_size=4, cycle_second_step_size=4,
+         cycle_first_stair_count=1, cycle_second_stair_count=0),
+    dict(cycle_min_lr=0.02, cycle_max_lr=0.2, cycle_first_step_size=4, cycle_second_step_size=4,
+         cycle_first_stair_count=0, cycle_second_stair_count=1),
+    # a second half shorter than one step, on the way down
+    dict(cycle_min_lr=0.02, cycle_max_lr=0.2, cycle_first_step_size=2.5, cycle_second_step_size=1,
+         cycle_first_stair_count=2),
+    # the peak, where up + down - up falls a hair below down: DeepSpeed counts it on the way up
+    dict(cycle_min_lr=0.02, cycle_max_lr=0.2, cycle_first_step_size=2, cycle_second_step_size=0.3,
+         cycle_first_stair_count=3),
+    # momentum decay: needs both a decay_step_size and a decay_mom_rate
+    dict(cycle_min_lr=0.01, cycle_max_lr=0.1, cycle_first_step_size=3, decay_step_size=0, decay_mom_rate=0.1),
+    dict(cycle_min_lr=0.01, cycle_max_lr=0.1, cycle_first_step_size=3, decay_step_size=1, decay_mom_rate=0.1,
+         decay_lr_rate=0.2),
+    dict(cycle_min_lr=0.01, cycle_max_lr=0.1, cycle_first_step_size=3, decay_step_size=3, decay_mom_rate=1.0,
+         decay_lr_rate=1.0),
 ])
 def test_one_cycle_rate_and_momentum_match_deepspeed(kw):
     n = 40
@@ -305,6 +322,7 @@ def test_one_cycle_rate_and_momentum_match_deepspeed(kw):
     ("WarmupLR", dict(warmup_num_steps=1), 0.5),  # log warmup with W = max(2, 1)
     ("WarmupLR", dict(warmup_num_steps=7, warmup_min_lr=0.01), 0.3),  # up to the optimizer's rate
     ("WarmupDecayLR", dict(warmup_num_steps=5, total_num_steps=5, warmup_max_lr=0.1), 0.5),
+    ("WarmupDecayLR", dict(warmup_num_steps=4, total_num_steps=5, warmup_max_lr=0.1), 0.5),  # N - W = 1
     ("WarmupDecayLR", dict(warmup_num_steps=4, total_num_steps=3, warmup_max_lr=0.1,
                            warmup_type="linear"), 0.5),
     ("WarmupDecayLR", dict(warmup_num_steps=3, total_num_steps=9, warmup_min_lr=0.02,

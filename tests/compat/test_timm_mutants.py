@@ -428,3 +428,10 @@ def test_noise_starts_and_stops_where_timm_does(noise):
         ref.append(opt.param_groups[0]["lr"])
     ours = T.CosineLRScheduler(0.1, **kw)
     _golden.assert_rel([ours(t) for t in ts], ref)
+
+
+def test_noise_under_jax_jit_is_refused_naming_the_noise():
+    jax = pytest.importorskip("jax")
+    s = T.CosineLRScheduler(0.1, t_initial=10, noise_range_t=2)
+    with pytest.raises(TypeError, match="^noise is a Python function: it cannot be evaluated inside jax.jit"):
+        jax.jit(s)(jax.numpy.arange(4.0))
