@@ -338,3 +338,13 @@ def test_warmup_family_matches_deepspeed(name, kw, lr):
     np.testing.assert_allclose([s(t) for t in range(20)], ref, rtol=1e-12, atol=1e-18)
     from_opt = getattr(ds, name)(_optimizer(lr), **kw)
     np.testing.assert_allclose(from_opt(np.arange(20.0)), ref, rtol=1e-12, atol=1e-18)
+
+
+def test_one_cycle_just_before_the_peak_is_on_the_way_up():
+    # x <= r picks the first half's stairs: a step a hair below cycle_first_step_size still counts
+    # floor(m k1 / U) / k1 stairs (DeepSpeed's rule, here at a fractional step)
+    s = ds.OneCycle(0.0, 1.0, cycle_first_step_size=4, cycle_second_step_size=4,
+                    cycle_first_stair_count=2, cycle_second_stair_count=3)
+    t = float(np.nextafter(4.0, 0.0))
+    assert s(t) == 0.5  # floor(3.999... * 2 / 4) / 2
+    assert s(4.0) == 1.0 and s(6.0) == pytest.approx(1 / 3)  # the way down: floor((8 - 6) * 3 / 4) / 3
