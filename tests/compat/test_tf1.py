@@ -272,3 +272,24 @@ def test_restart_index_is_the_same_on_torch_and_under_jax_jit(case):
         want = want[: len(steps)]
     got = jax.jit(s)(jax.numpy.asarray(steps, dtype=jax.numpy.int32))
     np.testing.assert_allclose(np.asarray(got), want, rtol=1e-5, atol=tol["atol"])
+
+
+def test_the_last_restart_the_table_holds_is_tensorflows_not_the_formulas():
+    # t_mul = 1 + 2**-13: the float32 restart table fills up (131,072 restarts) and its last entry
+    # is step 72,723,922,944. TensorFlow (tf.compat.v1.train.cosine_decay_restarts, int64 step, run
+    # live) starts a new cycle there: 0.99995. The float64 formula takes over only *past* it; at
+    # it, it was one cycle behind (4.5e-05, the end of the previous cycle)
+    s = tf1.cosine_decay_restarts(1.0, None, 1.0, t_mul=1 + 2**-13)
+    assert s(72723922944) == pytest.approx(0.99995, abs=2e-5)
+
+
+def test_a_tiny_first_period_builds_its_table_without_overflow_warnings():
+    import warnings
+
+    from lrkit.compat._tf_sgdr import _restarts32
+
+    _restarts32.cache_clear()  # the table is cached per (first period, t_mul): build it here
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's "overflow encountered in divide" leaked before
+        value = tf1.cosine_decay_restarts(0.1, None, 1e-20)(5)
+    assert math.isfinite(value) and 0.0 <= value <= 0.1

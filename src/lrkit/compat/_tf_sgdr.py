@@ -47,10 +47,10 @@ def _tf32_index(v: Any, first: Any, t_mul: Any) -> Any:
     import numpy as np
 
     f32 = np.float32
-    frac = v / first
-    if t_mul == f32(1.0):
-        return np.floor(frac)
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):  # a tiny first period overflows float32 (inf)
+        frac = v / first
+        if t_mul == f32(1.0):
+            return np.floor(frac)
         x = f32(1.0) - frac * (f32(1.0) - t_mul)
         log_x = np.log(x.astype(np.float64)).astype(f32)
         return np.floor(log_x / f32(math.log(float(t_mul))))
@@ -161,7 +161,8 @@ class SGDRDecay(Schedule, name="tf1.SGDRDecay"):
         i = ops.searchsorted(table, t32)
         if len(table.values) == MAX_TABLE:  # past the table: the formula, in the step's precision
             last = table.values[-1]
-            i = ops.where(ops.crossed(t32, last, False), self._index_formula(t32, ops), i)
+            # strictly past the last restart the table holds: at it, the table's index is TensorFlow's
+            i = ops.where(ops.crossed(t32, last, True), self._index_formula(t32, ops), i)
         return i, None
 
     def _index_formula(self, t: Any, ops: Any) -> Any:
