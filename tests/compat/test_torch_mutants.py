@@ -823,3 +823,40 @@ def test_lambda_output_stays_on_the_steps_device_whatever_the_default_device():
         out = s(t)
     assert out.device == t.device
     np.testing.assert_allclose(out.numpy(), [0.5, 0.25, 0.5 / 3, 0.125], rtol=1e-15)
+
+
+# -- CosineAnnealingLR far out ---------------------------------------------------------------------
+def _mid_steps(T, first_t, count):
+    """Steps 2kT + T/2 from about first_t on: the exact cosine is at its middle there."""
+    k = np.arange(int(first_t // (2 * T)), int(first_t // (2 * T)) + count, dtype=np.float64)
+    return 2.0 * k * T + T / 2
+
+
+def test_cosine_annealing_huge_t_max_is_the_exact_cosine_however_far():
+    # T_max = 1e9: cos(pi / T) rounds to 1, torch's recursion has no value to round like: lrkit
+    # gives the exact periodic cosine at every step, even where torch's restart ratio does not
+    # round to 0
+    lr, eta, T = 0.1, 0.01, 10**9
+    t = _mid_steps(T, 3e16, 2000)
+    np.testing.assert_allclose(C.CosineAnnealingLR(lr, T, eta_min=eta)(t), (lr + eta) / 2, rtol=1e-6)
+
+
+def test_cosine_annealing_far_out_where_the_torch_ratio_rounds_to_zero_is_exact():
+    # torch restarts additively at s = (2j + 1) T + 1 (j the cycle pair before t); where
+    # 1 + cos(pi s / T) rounds to 0 the ratio lift / a(s) is taken at its exact value (lr - eta) / 2
+    lr, eta, T = 0.1, 0.01, 10**7
+    t = _mid_steps(T, 8e15, 4000)
+    j = np.floor((t - T - 1.0) / (2.0 * T))
+    zero = 1.0 + np.cos(np.pi * ((2.0 * j + 1.0) * T + 1.0) / T) == 0
+    assert zero.sum() >= 20
+    v = C.CosineAnnealingLR(lr, T, eta_min=eta)(t)
+    np.testing.assert_allclose(v[zero], (lr + eta) / 2, rtol=1e-6)
+
+
+def test_cosine_annealing_far_out_stays_within_a_hair_of_its_range():
+    lr, eta, T = 0.1, 0.01, 10**7
+    slack = 1e-9 * (lr - eta)
+    s = C.CosineAnnealingLR(lr, T, eta_min=eta)
+    for first in (2e15, 4e15):
+        v = s(_mid_steps(T, first, 4000))
+        assert v.max() <= lr + slack and v.min() >= eta - slack
