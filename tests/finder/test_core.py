@@ -550,6 +550,9 @@ def test_a_diverging_probe_is_never_chosen():
     "kwargs, exc, words",
     [
         (dict(probe_steps=1), ValueError, ["probe_steps", ">= 2"]),
+        # found by mutation testing: 2 or 3 passed the check, then the one-cycle probe raised
+        # after the whole range test had run
+        (dict(probe_steps=3), ValueError, ["probe_steps", ">= 4", "one_cycle", "got 3"]),
         (dict(probe_steps=2.5), TypeError, ["probe_steps"]),
         (dict(probe_fn=3), TypeError, ["probe_fn", "callable"]),
         (dict(probe_fn=None), TypeError, ["probe_fn", "reset"]),

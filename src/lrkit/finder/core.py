@@ -38,6 +38,9 @@ def check_options(*, start: Any, end: Any, num_steps: Any, mode: Any, smoothing:
     rule = _check.choice("rule", rule, RULE_NAMES, OWNER)
     target = _check.choice("target", target, TARGETS, OWNER)
     probe_steps = _check.integer("probe_steps", probe_steps, OWNER, minimum=2)
+    if target == "one_cycle" and probe_steps < 4:  # a one-cycle's warm-up phase needs 4 steps
+        raise ValueError(f"{OWNER}: probe_steps must be >= 4 for target='one_cycle' (a one-cycle "
+                         f"probe over fewer steps has no warm-up phase), got {probe_steps}")
     if settle is not None and not isinstance(settle, bool):
         raise TypeError(f"{OWNER}: settle must be True, False or None (run it for rule='settled'), "
                         f"got {settle!r}")
