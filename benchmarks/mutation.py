@@ -448,6 +448,15 @@ def multirank_check(base: Path) -> int:
     return missed
 
 
+# the finder's and the dialects' tables live next to this script
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import mutation_equivalent_compat as _compat_eq  # noqa: E402
+import mutation_equivalent_finder as _finder_eq  # noqa: E402
+
+EQUIVALENT.update({**_finder_eq.EQUIVALENT, **_compat_eq.EQUIVALENT})
+UNTESTABLE.update({**_finder_eq.UNTESTABLE, **_compat_eq.UNTESTABLE})
+
+
 STATUS = {1: "killed", 3: "killed", 0: "survived", 5: "no tests", 33: "no tests", 34: "skipped",
           36: "timeout", 24: "timeout", -24: "timeout", 152: "timeout", 255: "timeout", None: "not checked",
           37: "caught by type check"}
