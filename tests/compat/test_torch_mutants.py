@@ -860,3 +860,11 @@ def test_cosine_annealing_far_out_stays_within_a_hair_of_its_range():
     for first in (2e15, 4e15):
         v = s(_mid_steps(T, first, 4000))
         assert v.max() <= lr + slack and v.min() >= eta - slack
+
+
+def test_lambda_on_a_step_tensor_that_requires_grad():
+    s = C.LambdaLR(0.5, lambda e: 1.0 / (1 + e))
+    t = torch.arange(4.0, dtype=torch.float64, requires_grad=True)
+    out = s(t)
+    assert isinstance(out, torch.Tensor) and out.dtype == torch.float64
+    np.testing.assert_allclose(out.detach().numpy(), [0.5, 0.25, 0.5 / 3, 0.125], rtol=1e-15)
