@@ -63,6 +63,45 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
      'with np.errstate(over="ignore", ):  # a tiny first period overflows float32 (inf)'): _NO_INVALID,
     ("_tf32_index", 'log_x = np.log(x.astype(np.float64)).astype(f32)', 'log_x = np.log(x.astype(None)).astype(f32)'):
         "astype(None) is NumPy's default dtype, float64",
+    # timm.py and deepspeed.py
+    ("create_scheduler_v2", "patience_epochs: int = 10, decay_rate: float = 0.1, min_lr: float = 0.0,",
+     "patience_epochs: int = 11, decay_rate: float = 0.1, min_lr: float = 0.0,"):
+        "only timm's plateau reads it; lrkit rejects sched='plateau' and never reads it",
+    **{("create_scheduler_v2", 'plateau_mode: str = "max", step_on_epochs: bool = True,', m):
+       "only timm's plateau reads it; never read"
+       for m in ('plateau_mode: str = "XXmaxXX", step_on_epochs: bool = True,',
+                 'plateau_mode: str = "MAX", step_on_epochs: bool = True,')},
+    ("create_scheduler_v2", "s = StepLRScheduler(decay_t=1, decay_rate=1.0, **warm, **common)",
+     "s = StepLRScheduler(decay_t=1, **warm, **common)"): "StepLRScheduler's decay_rate defaults to 1.0: the same object",
+    ("create_scheduler_v2", "if 0 < decay_epochs < 1:", "if 0 <= decay_epochs < 1:"):
+        "decay_epochs = 0 gives decay_t = 0 either way (0 * t_sched rounds to 0), refused by the next check with the "
+        "same message",
+    ("MultiStepLRScheduler.__post_init__", '_check.increasing("decay_t", ds, o, strict=False)',
+     '_check.increasing("decay_t", ds, o, strict=None)'): "strict is only tested for truth: None is falsy like False",
+    ("WarmupCosineLR._eval", "progress = ops.minimum(ops.maximum(i - w + 1.0, 0.0) / total, 1.0)",
+     "progress = ops.minimum(ops.maximum(i - w + 1.0, 1.0) / total, 1.0)"):
+        "progress is only used where i >= w, where i - w + 1 >= 1",
+    ("WarmupLR._check_warmup", "resolve_lr(self, o)", "resolve_lr(self, None)"):
+        "resolve_lr's messages cannot fire: relative and lr are already checked just above with the owner",
+    ("OneCycle._scale", "smooth = x / ratio", "smooth = x * ratio"): "only in the ratio == 1.0 branch: x / 1.0 == x * 1.0",
+    **{("OneCycle._scale", "if k1 <= 0 and k2 <= 0:", m):
+       "with k1 = k2 = 0 the stair path returns smooth too (where(k > 0, ..., smooth))"
+       for m in ("if k1 < 0 and k2 <= 0:", "if k1 <= 0 and k2 < 0:")},
+    ("OneCycle._scale", "k_safe = ops.where(k > 0, k, 1.0)", "k_safe = ops.where(k > 1, k, 1.0)"):
+        "stair counts are integers: at k = 1 both give 1",
+    ("OneCycle._scale", "k_safe = ops.where(k > 0, k, 1.0)", "k_safe = ops.where(k > 0, k, 2.0)"):
+        "where k = 0 the final where discards pos and returns smooth",
+    ("OneCycle._eval", "after = a / (1.0 + self.decay_lr_rate * (ops.maximum(t - total, 0.0)",
+     "after = a / (1.0 + self.decay_lr_rate * (ops.maximum(t - total, 1.0)"):
+        "after is only used where t - 1 >= total (exact for t < 2**53), i.e. t - total >= 1",
+    ("OneCycle._momentum_eval", "after = hi * (1.0 + self.decay_mom_rate * (ops.maximum(t - total, 0.0)",
+     "after = hi * (1.0 + self.decay_mom_rate * (ops.maximum(t - total, 1.0)"):
+        "the same: only used where t - total >= 1",
 }
 
-UNTESTABLE: dict[tuple[str, str, str], str] = {}
+# not equivalent, but no test can state a right answer that tells them apart
+UNTESTABLE: dict[tuple[str, str, str], str] = {
+    ("create_scheduler_v2", "num_epochs = int(total if step_on_epochs else total // updates_per_epoch)",
+     "num_epochs = int(total if step_on_epochs else total / updates_per_epoch)"):
+        "differs only above 2**53 updates, where t_initial (a float) already parts from timm's integer epochs",
+}

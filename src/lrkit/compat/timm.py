@@ -163,12 +163,6 @@ class _Timm(RelativeMixin, Schedule):
         apply = nr[0] <= t < nr[1] if isinstance(nr, tuple) else t >= nr
         return timm_noise(s.noise_seed, t, s.noise_std, s.noise_pct) if apply else 0.0
 
-    def to_config(self) -> dict[str, Any]:
-        cfg = super().to_config()
-        if isinstance(cfg.get("noise_range_t"), tuple):
-            cfg["noise_range_t"] = list(cfg["noise_range_t"])
-        return cfg
-
 
 _MAX_BOUNDARIES = 10_000
 
