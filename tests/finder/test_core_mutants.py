@@ -121,7 +121,9 @@ def test_step_fn_must_be_callable_message():
 
 @pytest.mark.parametrize("kwargs", [
     dict(num_steps=2), dict(start=0.5, end=2.0), dict(smoothing=0.0), dict(diverge=1.001),
-    dict(spike=1.001), dict(probe_steps=2, rule="probe", probe_fn=lambda r: [1.0] * len(r)),
+    dict(spike=1.001),
+    dict(probe_steps=2, rule="probe", target="constant", probe_fn=lambda r: [1.0] * len(r)),
+    dict(probe_steps=4, rule="probe", probe_fn=lambda r: [1.0] * len(r)),
     dict(widen=0), dict(widen=0.0), dict(settle=False), dict(settle=None), dict(repeats=1),
 ])
 def test_options_at_their_limits_are_accepted(kwargs):
