@@ -481,3 +481,17 @@ def test_porting_a_training_loop_is_a_rename(port):
     _assert_rel(moms_b, moms_a)
     for a, b in zip(w_a, w_b):
         torch.testing.assert_close(b, a, rtol=1e-6, atol=1e-7)
+
+
+def test_multiplicative_lr_refuses_a_function_returning_none_as_torch_does():
+    # found by mutation testing: the vectorised product read None as NaN and returned nan
+    torch = pytest.importorskip("torch")
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    sched = torch.optim.lr_scheduler.MultiplicativeLR(opt, lambda e: None)
+    opt.step()
+    with pytest.raises(TypeError):
+        sched.step()  # torch: float * None
+    with pytest.raises(TypeError, match="must return a number, got None"):
+        C.MultiplicativeLR(0.1, lambda e: None)(3)
+    # a factor that really is NaN still gives NaN, as in torch
+    assert math.isnan(C.MultiplicativeLR(0.1, lambda e: float("nan"))(3))

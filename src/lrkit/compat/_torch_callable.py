@@ -107,7 +107,10 @@ class RunningProduct:
             ks = range(first + pos, first + stop)
             try:
                 terms = np.fromiter(map(f, ks), dtype=np.float64, count=len(ks))
+                fast = not np.isnan(terms).any()  # fromiter makes None a NaN: check such a block
             except (TypeError, ValueError):
+                fast = False
+            if not fast:
                 terms = np.array([_to_float(what, f(k)) for k in ks], dtype=np.float64)
             terms[0] *= value  # (value * f(first + pos)) * f(...) * ...: torch's order
             value = float(np.multiply.accumulate(terms)[-1])
