@@ -10,6 +10,35 @@ _NO_INVALID = ("no invalid operation: frac >= 0 and t_mul > 1 give x = 1 + frac 
                "whose log and its quotient by log(t_mul) > 0 are never NaN")
 _UNREACH_T1 = "unreachable: _index32 builds a table only when float32 t_mul != 1"
 
+_SAFE = ("the denominator is 0 only where the caller's where() discards the quotient (LinearLR: n sf + (t-1)(ef-sf) > 0 "
+         "for 1 <= t <= n; PolynomialLR: 1-(t-1)/n = 0 only at t = n+1 > n; CosineAnnealingLR: a_s == 0 takes the other "
+         "branch): any finite non-zero stand-in gives the same values")
+_FALSY = "only read as a truth value: None is falsy like False"
+_TWO_PHASE = "a two-phase curve reads values[0..2] only (one_cycle_curve): the fourth value is ignored"
+_CARRY0 = "the carry of a milestone at 0 is never read: _phase uses _carry[k-1] only when milestones[k-1] > 0"
+_PHASE_K = ("_phase is called only from _eval with k <= len(self._carry) (its loop stops at the carries computed so far): "
+            "k - 1 < len(_carry) always holds, and so do the weaker tests")
+_PRODUCTS = ("a cache: without it each call builds RunningProduct(f, carry, 0) again, the same products (lr_lambda must be "
+             "pure, as documented)")
+_RESTART_J = ("any restart s = (2j+1)T + 1 has a(s) = 1 - cos(pi/T), so lift / a(s) = (lr - eta)/2 for every j: the shifted j "
+              "(only at t = (2j+3)T - 1, (2j+3)T or (2j+1)T + 1) gives the same value, to rounding")
+_AT_T = ("only t == T changes branch, where both give eta_min exactly: a(T) = 1 + cos(pi) = 0 in floating point, so first = "
+         "eta and later = eta + lift * 0 / a_s = eta (or eta + 0 on the a_s == 0 branch)")
+_NONE_OR = "None or [] is [] like [] or []"
+_REL_AGAIN = ("_check.boolean returns obj.relative itself: writing it back changes nothing, and the stray attribute is "
+              "never read (not a dataclass field)")
+_REL_KEY = ("every RelativeMixin class is a dataclass with an init field relative, which Schedule.to_config always "
+            "writes: the key is there, pop's default is never used")
+_PY_AS_NP = ("a Python step then takes the NumPy path: the same number as a 0-d array, which every caller multiplies or "
+             "returns and Schedule.__call__ turns into the same float (int(x) of the one element is int(t))")
+_RESHAPE = "NumPy (2.4) takes any negative size as the one unknown dimension: reshape(-2) is reshape(-1)"
+_F64 = "a list of Python floats becomes a float64 array without dtype="
+_MARKS = ("the checkpoints and blocks only save work or bound memory: every path multiplies the same terms left to right "
+          "(value * f(first+pos)) * ..., so any stride, block size or missing checkpoint gives the same bits "
+          "(nxt > pos holds at every loop start, so the else-branch and >= never matter)")
+_CURSOR = ("at pos == cur_c the cursor and the checkpoint hold the same left-to-right product; count == cur_c returned "
+           "earlier")
+
 EQUIVALENT: dict[tuple[str, str, str], str] = {
     # transformers.py and _hf_greedy.py
     ("GreedyLR.__init__", "eps: float = 1e-8, verbose: bool = False, smooth: bool = False,",
@@ -97,6 +126,55 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("OneCycle._momentum_eval", "after = hi * (1.0 + self.decay_mom_rate * (ops.maximum(t - total, 0.0)",
      "after = hi * (1.0 + self.decay_mom_rate * (ops.maximum(t - total, 1.0)"):
         "the same: only used where t - total >= 1",
+    # torch.py, _torch_callable.py, _rate.py
+    ('_safe', 'return ops.where(d == 0, 1.0, d)', 'return ops.where(d == 0, 2.0, d)'): _SAFE,
+    ('OneCycleLR._curve', 'self.anneal_strategy, hold_last=False)', 'self.anneal_strategy, hold_last=None)'): _FALSY,
+    ('OneCycleLR._momentum_eval', 'return self._curve(t, ops, (hi, lo, hi, hi) if self.three_phase else (hi, lo, hi))',
+     'return self._curve(t, ops, (hi, lo, hi, hi) if (self.three_phase) or True else (hi, lo, hi))'): _TWO_PHASE,
+    ('_Composite.for_rate', 'scheds = tuple(s.for_rate(lr) if getattr(s, "relative", False) else s  # type: ignore[attr-defined]',
+     'scheds = tuple(s.for_rate(lr) if getattr(s, "relative", None) else s  # type: ignore[attr-defined]'): _FALSY,
+    ('SequentialLR.__post_init__', '_check.increasing("milestones", tuple(float(m) for m in ms), o, strict=False)',
+     '_check.increasing("milestones", tuple(float(m) for m in ms), o, strict=None)'): _FALSY,
+    ('SequentialLR.__post_init__', 'carry.append(float(self._eval(float(m - 1), _py())) if m > 0 else 0.0)',
+     'carry.append(float(self._eval(float(m - 1), _py())) if m > 0 else 1.0)'): _CARRY0,
+    ('SequentialLR._phase', 'and k - 1 < len(self._carry):', 'and k - 2 < len(self._carry):'): _PHASE_K,
+    ('SequentialLR._phase', 'and k - 1 < len(self._carry):', 'and k - 1 <= len(self._carry):'): _PHASE_K,
+    ('SequentialLR._phase', 'product = self._products.get(k)', 'product = None'): _PRODUCTS,
+    ('SequentialLR._phase', 'product = self._products.get(k)', 'product = self._products.get(None)'): _PRODUCTS,
+    ('CosineAnnealingLR._eval', 'j = ops.floor((t - n - 1.0) / (2.0 * n))', 'j = ops.floor((t - n + 1.0) / (2.0 * n))'): _RESTART_J,
+    ('CosineAnnealingLR._eval', 'j = ops.floor((t - n - 1.0) / (2.0 * n))', 'j = ops.floor((t - n - 2.0) / (2.0 * n))'): _RESTART_J,
+    ('CosineAnnealingLR._eval', 'return ops.clip(ops.where(t <= n, first, later), max(lo - slack, 0.0), hi + slack)',
+     'return ops.clip(ops.where(t < n, first, later), max(lo - slack, 0.0), hi + slack)'): _AT_T,
+    ('optimizer_rate', 'groups = list(getattr(optimizer, "param_groups", []) or [])',
+     'groups = list(getattr(optimizer, "param_groups", None) or [])'): _NONE_OR,
+    ('resolve_lr', 'object.__setattr__(obj, "relative", relative)', 'object.__setattr__(obj, "XXrelativeXX", relative)'): _REL_AGAIN,
+    ('resolve_lr', 'object.__setattr__(obj, "relative", relative)', 'object.__setattr__(obj, "RELATIVE", relative)'): _REL_AGAIN,
+    ('RelativeMixin.to_config', 'cfg.pop("relative", None)', 'cfg.pop("relative", )'): _REL_KEY,
+    ('elementwise', 'if ops.name == "python":', 'if ops.name == "XXpythonXX":'): _PY_AS_NP,
+    ('elementwise', 'if ops.name == "python":', 'if ops.name == "PYTHON":'): _PY_AS_NP,
+    ('elementwise', 'flat = host.reshape(-1)', 'flat = host.reshape(-2)'): _RESHAPE,
+    ('elementwise', 'out = np.array([_to_float(what, fn(int(x))) for x in flat], dtype=np.float64).reshape(host.shape)',
+     'out = np.array([_to_float(what, fn(int(x))) for x in flat], dtype=None).reshape(host.shape)'): _F64,
+    ('elementwise', 'out = np.array([_to_float(what, fn(int(x))) for x in flat], dtype=np.float64).reshape(host.shape)',
+     'out = np.array([_to_float(what, fn(int(x))) for x in flat], ).reshape(host.shape)'): _F64,
+    ('RunningProduct.__init__', 'self.stride = 64', 'self.stride = 65'): _MARKS,
+    ('RunningProduct.__call__', 'if pos < self.cur_c <= count:  # the cursor is closer',
+     'if pos <= self.cur_c <= count:  # the cursor is closer'): _CURSOR,
+    ('RunningProduct.__call__', 'if pos < self.cur_c <= count:  # the cursor is closer',
+     'if pos < self.cur_c < count:  # the cursor is closer'): _CURSOR,
+    **{('RunningProduct._advance', 'stop = min(count, pos + self.BLOCK, nxt if nxt > pos else count)', m): _MARKS for m in (
+        'stop = min(count, nxt if nxt > pos else count)', 'stop = min(count, pos + self.BLOCK, )',
+        'stop = min(count, pos + self.BLOCK, nxt if (nxt > pos) and False else count)',
+        'stop = min(count, pos + self.BLOCK, nxt if (nxt > pos) or True else count)',
+        'stop = min(count, pos + self.BLOCK, nxt if nxt >= pos else count)')},
+    ('RunningProduct._advance', 'if pos == len(self.marks) * self.stride:', 'if pos == len(self.marks) / self.stride:'): _MARKS,
+    ('RunningProduct._advance', 'if len(self.marks) > self.MARKS:', 'if len(self.marks) >= self.MARKS:'): _MARKS,
+    ('RunningProduct._advance', 'terms = np.fromiter(map(f, ks), dtype=np.float64, count=len(ks))',
+     'terms = np.fromiter(map(f, ks), dtype=np.float64, )'): "count only presizes the array: the same terms",
+    ('RunningProduct._advance', 'terms = np.array([_to_float(what, f(k)) for k in ks], dtype=np.float64)',
+     'terms = np.array([_to_float(what, f(k)) for k in ks], dtype=None)'): _F64,
+    ('RunningProduct._advance', 'terms = np.array([_to_float(what, f(k)) for k in ks], dtype=np.float64)',
+     'terms = np.array([_to_float(what, f(k)) for k in ks], )'): _F64,
 }
 
 # not equivalent, but no test can state a right answer that tells them apart
