@@ -569,9 +569,32 @@ def collect(workdir: Path) -> dict[str, dict[str, str]]:
     return out
 
 
+_KILLED = ("killed", "timeout", "caught by type check")
+
+
+Statuses = dict[str, dict[str, str]]  # {source file: {mutant: status}}
+
+
+def merge(base: Statuses, others: list[Statuses]) -> Statuses:
+    """The statuses of ``base``'s mutants over several runs of the same target (e.g. a full run
+    and ``--only`` reruns with more tests): killed in any run is killed; else checked in any run
+    (survived, no tests) is that; else not checked. Mutants only the other runs have (their
+    source had moved on) are left out."""
+    out = {path: dict(statuses) for path, statuses in base.items()}
+    for other in others:
+        for path, statuses in other.items():
+            mine = out.get(path, {})
+            for m, st in statuses.items():
+                if m not in mine or mine[m] in _KILLED or st == "not checked":
+                    continue
+                if st in _KILLED or mine[m] == "not checked":
+                    mine[m] = st
+    return out
+
+
 def score(statuses: dict[str, str]) -> tuple[int, int, float]:
     checked = [s for s in statuses.values() if s != "not checked"]
-    killed = sum(s in ("killed", "timeout", "caught by type check") for s in checked)
+    killed = sum(s in _KILLED for s in checked)
     return killed, len(checked), (killed / len(checked) if checked else 1.0)
 
 
@@ -605,7 +628,7 @@ def diffs_of(workdir: Path, path: str, mutants: list[str]) -> dict[str, tuple[st
 
 def run_target(name: str, target: Target, base: Path, max_children: int, show: bool,
                functions: tuple[str, ...] = (), run: bool = True, rev: str | None = None,
-               fresh: bool = False) -> dict:
+               fresh: bool = False, also: tuple[Path, ...] = ()) -> dict:
     workdir = base / name
     t0 = time.perf_counter()
     if run:
@@ -620,13 +643,12 @@ def run_target(name: str, target: Target, base: Path, max_children: int, show: b
     elif not (workdir / "mutants").is_dir():
         raise SystemExit(f"mutation: --report-only needs a finished run in {workdir}")
     elapsed = time.perf_counter() - t0
-    files = collect(workdir)
+    files = merge(collect(workdir), [collect(d / name) for d in also])
     report = {"target": name, "seconds": round(elapsed, 1), "files": {}, "survivors": []}
     for path, statuses in files.items():
         killed, checked, sc = score(statuses)
         report["files"][path] = {"killed": killed, "checked": checked, "score": round(sc, 4)}
-        alive = {m: s for m, s in statuses.items()
-                 if s not in ("killed", "timeout", "caught by type check", "not checked")}
+        alive = {m: s for m, s in statuses.items() if s not in (*_KILLED, "not checked")}
         diffs = diffs_of(workdir, path, list(alive))
         for mutant, status in alive.items():
             if diffs[mutant] in MULTIRANK:  # killed by the 2-rank test (--multirank checks it)
@@ -674,6 +696,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--multirank", action="store_true",
                    help="check that the 2-rank test kills each mutant only two ranks tell apart "
                         "(applied to a scratch copy of the working tree, outside mutmut)")
+    p.add_argument("--also", nargs="+", type=Path, default=(), metavar="DIR",
+                   help="with --report-only: workdirs of later runs of the same target (e.g. --only "
+                        "reruns with new tests) whose kills count too")
     p.add_argument("--report-only", action="store_true",
                    help="report the results already in --workdir without running mutmut again "
                         "(e.g. after adding entries to EQUIVALENT)")
@@ -704,7 +729,7 @@ def main(argv: list[str] | None = None) -> int:
             target = Target(target.mutate, tuple(args.tests) if args.tests else target.fast_tests)
         functions = tuple(args.only) if args.only else TARGETS[n].fast_functions if args.fast else ()
         r = run_target(n, target, base, args.max_children, args.survivors, functions,
-                       run=not args.report_only, rev=args.rev, fresh=args.fresh)
+                       run=not args.report_only, rev=args.rev, fresh=args.fresh, also=tuple(args.also))
         reports.append(r)
         print(f"[{n}] {r['seconds']:.0f} s (log: {base / (n + '.log')})")
         if not r["files"]:
