@@ -175,6 +175,32 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
      'terms = np.array([_to_float(what, f(k)) for k in ks], dtype=None)'): _F64,
     ('RunningProduct._advance', 'terms = np.array([_to_float(what, f(k)) for k in ks], dtype=np.float64)',
      'terms = np.array([_to_float(what, f(k)) for k in ks], )'): _F64,
+    # _keras_plateau.py, optax.py, _optax_plateau.py
+    ("ReduceLROnPlateau.__init__", "self.mode = resolve_mode(mode, monitor, o)", "self.mode = resolve_mode(mode, monitor, )"):
+        "resolve_mode's owner defaults to OWNER, the value o holds: the same messages",
+    **{(f, f"return Sequence({a}, relative=True)", f"return Sequence({a}, )"): "Sequence's relative defaults to True"
+       for f, a in (("_delayed", "(Constant(hold), schedule), (begin,)"),
+                    ("piecewise_interpolate_schedule", "tuple(phases), tuple(starts[1:])"),
+                    ("_warmup_then", "(warm, after), (warmup_steps,)"),
+                    ("join_schedules", "tuple(phases), tuple(bounds)"))},
+    **{("_warmup_then", "warm = _polynomial(o, init_value, peak_value, 1.0, warmup_steps, 0, _WARMUP_NAMES)", m):
+       "both callers have already checked init_value, peak_value (>= 0) and warmup_steps (a number): this "
+       "_polynomial never raises, so its owner and argument names are never shown"
+       for m in ("warm = _polynomial(None, init_value, peak_value, 1.0, warmup_steps, 0, _WARMUP_NAMES)",
+                 "warm = _polynomial(o, init_value, peak_value, 1.0, warmup_steps, 0, )")},
+    **{(f, "return _warmup_then(o, a, peak, warm, decay)", "return _warmup_then(None, a, peak, warm, decay)"):
+       "o only names the owner in _warmup_then's checks, which never raise (a, peak and warm are already checked)"
+       for f in ("warmup_cosine_decay_schedule", "warmup_exponential_decay_schedule")},
+    **{("warmup_exponential_decay_schedule",
+        'decay = _exponential(o, "peak_value", peak, transition_steps, decay_rate, transition_begin,',
+        f"decay = _exponential(o, {m}, peak, transition_steps, decay_rate, transition_begin,"):
+       "the name only labels _exponential's check of peak, already checked >= 0 above: that check never raises"
+       for m in ("None", '"XXpeak_valueXX"', '"PEAK_VALUE"')},
+    ("reduce_on_plateau", "best = jnp.where(improved, s.avg_value.astype(s.best_value.dtype), s.best_value)",
+     "best = jnp.where(improved, s.avg_value.astype(None), s.best_value)"):
+        "avg_value and best_value share one dtype, so the original cast does nothing; astype(None) goes to the "
+        "default float, which holds a float16/bfloat16/float32 value exactly, and best is cast back to "
+        "best_value's dtype before it is stored: the same values and dtypes",
 }
 
 # not equivalent, but no test can state a right answer that tells them apart
