@@ -88,7 +88,9 @@ TARGETS: dict[str, Target] = {
     "rules": Target(("src/lrkit/rules/*",), ("tests/test_rules.py", "tests/test_rules_mutants.py")),
     "compat": Target(("src/lrkit/compat/*",), ("tests/compat/", "tests/test_every_name.py",
                                                 "tests/keras/test_compat_plateau.py",
-                                                "tests/jax/test_compat_reduce_on_plateau.py")),
+                                                "tests/keras/test_compat_plateau_mutants.py",
+                                                "tests/jax/test_compat_reduce_on_plateau.py",
+                                                "tests/jax/test_optax_plateau_mutants.py")),
 }
 
 _CACHE = "a cache: without it the index is rebuilt on every call, with the same result"

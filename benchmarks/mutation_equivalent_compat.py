@@ -36,6 +36,9 @@ _F64 = "a list of Python floats becomes a float64 array without dtype="
 _MARKS = ("the checkpoints and blocks only save work or bound memory: every path multiplies the same terms left to right "
           "(value * f(first+pos)) * ..., so any stride, block size or missing checkpoint gives the same bits "
           "(nxt > pos holds at every loop start, so the else-branch and >= never matter)")
+_FROMITER = "terms = np.fromiter(map(f, ks), dtype=np.float64, count=len(ks))"
+_FAST = ("the vectorised block is a fast path: when it fails (TypeError/ValueError) or is turned off, the checked "
+         "path calls the same pure function on the same steps and multiplies the same terms")
 _CURSOR = ("at pos == cur_c the cursor and the checkpoint hold the same left-to-right product; count == cur_c returned "
            "earlier")
 
@@ -171,6 +174,20 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ('RunningProduct._advance', 'if len(self.marks) > self.MARKS:', 'if len(self.marks) >= self.MARKS:'): _MARKS,
     ('RunningProduct._advance', 'terms = np.fromiter(map(f, ks), dtype=np.float64, count=len(ks))',
      'terms = np.fromiter(map(f, ks), dtype=np.float64, )'): "count only presizes the array: the same terms",
+    # the vectorised block is a fast path: broken or turned off, the checked path computes the same terms
+    **{('RunningProduct._advance', _FROMITER, m): _FAST for m in (
+        'terms = None', 'terms = np.fromiter(None, dtype=np.float64, count=len(ks))',
+        'terms = np.fromiter(map(f, ks), dtype=None, count=len(ks))',
+        'terms = np.fromiter(map(f, ks), dtype=np.float64, count=None)',
+        'terms = np.fromiter(dtype=np.float64, count=len(ks))', 'terms = np.fromiter(map(f, ks), count=len(ks))',
+        'terms = np.fromiter(map(None, ks), dtype=np.float64, count=len(ks))',
+        'terms = np.fromiter(map(f, None), dtype=np.float64, count=len(ks))',
+        'terms = np.fromiter(map(ks), dtype=np.float64, count=len(ks))',
+        'terms = np.fromiter(map(f, ), dtype=np.float64, count=len(ks))')},
+    **{('RunningProduct._advance', f"fast = {a}  # fromiter makes None a NaN: check such a block",
+        f"fast = {b}  # fromiter makes None a NaN: check such a block"): _FAST
+       for a, b in (("not np.isnan(terms).any()", "None"), ("not np.isnan(terms).any()", "not np.isnan(None).any()"))},
+    ('RunningProduct._advance', 'fast = False', 'fast = None'): _FAST,
     ('RunningProduct._advance', 'terms = np.array([_to_float(what, f(k)) for k in ks], dtype=np.float64)',
      'terms = np.array([_to_float(what, f(k)) for k in ks], dtype=None)'): _F64,
     ('RunningProduct._advance', 'terms = np.array([_to_float(what, f(k)) for k in ks], dtype=np.float64)',
