@@ -42,6 +42,23 @@ def test_a_one_element_tensor_counts_its_elements_with_numel():
         loss_value(TensorLike([2.5, 1.0]))
 
 
+class SizedLike:
+    """NumPy's protocol without numel: ``item()`` and ``size`` a count, here a NumPy integer."""
+
+    def __init__(self, values: list[float]) -> None:
+        self.values, self.size = values, np.int64(len(values))
+
+    def item(self) -> float:
+        return self.values[0]
+
+
+def test_a_one_element_array_counts_its_elements_with_size_of_any_integer_type():
+    # a size that is a NumPy integer still counts (it was refused: only a Python int did)
+    assert loss_value(SizedLike([2.5])) == 2.5
+    with pytest.raises(TypeError, match=r"one-element tensor/array\), got SizedLike"):
+        loss_value(SizedLike([2.5, 1.0]))
+
+
 def test_numpy_scalars_that_are_numbers_are_losses_and_booleans_are_not():
     v = loss_value(np.longdouble(2.5))          # its item() is a longdouble, not a Python float
     assert v == 2.5 and type(v) is float

@@ -64,7 +64,7 @@ def loss_value(value: Any) -> float:
     item = getattr(value, "item", None)
     size = getattr(value, "size", None)
     numel = getattr(value, "numel", None)
-    n = numel() if callable(numel) else (size if isinstance(size, int) else None)
+    n = numel() if callable(numel) else size  # a size that is a method (or missing) is not 1
     if callable(item) and n == 1:
         out = item()
         if isinstance(out, (int, float)) and not isinstance(out, bool):
