@@ -10,6 +10,7 @@ naming its class and argument.
 from __future__ import annotations
 
 import json
+import warnings
 
 import numpy as np
 import pytest
@@ -141,3 +142,34 @@ BAD = [
 def test_errors_name_class_and_argument(make, exc, message) -> None:
     with pytest.raises(exc, match=message):
         make()
+
+
+# ------------------------------------------------- found when the mutants were run without deadlocks
+def test_a_zero_step_warmup_is_the_schedule_itself_on_every_kind() -> None:
+    inner = Linear(1.0, 0.0, 100)
+    w = Warmup(inner, 0)
+    steps = [0, 1, 37, 99, 150]
+    assert [w(s) for s in steps] == pytest.approx([1.0, 0.99, 0.63, 0.01, 0.0], rel=1e-12)
+    np.testing.assert_allclose(w(np.array(steps, dtype=np.float64)), [1.0, 0.99, 0.63, 0.01, 0.0], rtol=1e-12)
+    torch = pytest.importorskip("torch")
+    got = w(torch.tensor(steps, dtype=torch.float64))
+    assert isinstance(got, torch.Tensor)
+    np.testing.assert_allclose(got.numpy(), [1.0, 0.99, 0.63, 0.01, 0.0], rtol=1e-12)
+
+
+def test_restarts_peak_decay_two_doubles_each_cycle_and_a_zero_stays_zero() -> None:
+    # peak_decay 2: cycle i is scaled by 2**i (1, 2, 4 at steps 5, 15, 25)
+    grow = Restarts(Constant(1.0), 10, peak_decay=2.0)
+    assert [grow(5), grow(15), grow(25)] == [1.0, 2.0, 4.0]
+    np.testing.assert_array_equal(grow(np.array([5.0, 15.0, 25.0])), [1.0, 2.0, 4.0])
+    # a schedule at 0 stays 0 under a shrinking peak, and under a growing one whose 2**i has
+    # overflowed to inf (0 * inf would be nan)
+    zero_shrink = Restarts(Constant(0.0), 10, peak_decay=0.5)
+    assert zero_shrink(15) == 0.0
+    np.testing.assert_array_equal(zero_shrink(np.array([15.0, 25.0])), [0.0, 0.0])
+    zero_grow = Restarts(Constant(0.0), 1, peak_decay=2.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # 0 * inf gave nan with "invalid value encountered"
+        out = zero_grow(np.array([2000.5, 3.5]))
+        assert zero_grow(2000.5) == 0.0
+    np.testing.assert_array_equal(out, [0.0, 0.0])

@@ -202,8 +202,9 @@ class Restarts(Schedule, name="restarts"):
         local = pos if self.period_mult == 1.0 else pos * (self.period / length)
         value = self.schedule._eval(local, ops)
         if self.peak_decay != 1.0:
-            # a zero stays zero when a growing peak (peak_decay > 1) has passed the float range
-            value = ops.where(value > 0.0, value * ops.power(self.peak_decay, i), 0.0)
+            # a zero stays zero when a growing peak (peak_decay > 1) has passed the float range:
+            # its factor is delta**0 (no 0 * inf, no NaN, no warning)
+            value = value * ops.power(self.peak_decay, ops.where(value > 0.0, i, 0.0))
         return value
 
 
