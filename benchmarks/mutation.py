@@ -169,6 +169,15 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("OneCycle._momentum_eval", "values = (hi, lo, hi, hi) if self.three_phase else (hi, lo, hi)",
      "values = (hi, lo, hi, hi) if (self.three_phase) or True else (hi, lo, hi)"):
         "a two-phase curve reads values[0..2] only (one_cycle_curve): the fourth value is ignored",
+    # compose.py: the warm-up ramp is only used where t < steps, so t / steps < 1 there
+    **{("Warmup._eval", line.format("1.0"), line.format("2.0")):
+       "the ramp is only read where t < steps (where(t < steps, warm, after)), where t / steps < 1"
+       for line in ("warm = a + (g - a) * ops.clip(t / self.steps, 0.0, {})",
+                    "warm = a + (g - a) * 0.5 * (1.0 - ops.cos(math.pi * ops.clip(t / self.steps, 0.0, {})))",
+                    "warm = a * ops.power(g / a, ops.clip(t / self.steps, 0.0, {}))")},
+    ("Restarts._eval", "local = pos if self.period_mult == 1.0 else pos * (self.period / length)",
+     "local = pos if (self.period_mult == 1.0) and False else pos * (self.period / length)"):
+        "with period_mult 1 every cycle's length is the period exactly: pos * 1.0 is pos",
     # rules/
     **{("Stack.block_of", 'index = self.__dict__.get("_index")', m): _CACHE for m in (
         "index = None", "index = self.__dict__.get(None)", 'index = self.__dict__.get("XX_indexXX")',

@@ -279,3 +279,27 @@ def test_value_for_a_given_multiplier_by_hand(kind) -> None:
     late = OnPlateau(Linear(1.0, 0.0, 100), min_lr=0.1, stop=95, then=Constant(1.0))
     np.testing.assert_allclose(run(late, np.array([96.0]), 1.0), [0.05], rtol=1e-12)
     np.testing.assert_allclose(run(late, np.array([96.0]), 0.5), [0.1], rtol=1e-12)
+
+
+# ------------------------------------------------- found when the mutants were run without deadlocks
+def test_past_stop_a_float32_array_gets_the_float64_value_at_stop_rounded_once():
+    # the value held past `stop` is computed once in float64 and rounded to the array's float32:
+    # 0.5 * 1e-3 * (1 + cos(pi * 1234 / 10000)) / 2, not the cosine evaluated in float32
+    from lrkit import Cosine
+
+    p = OnPlateau(Cosine(1e-3, 10_000), stop=1234)
+    expected = np.float32(0.5 * 1e-3 * 0.5 * (1.0 + math.cos(math.pi * 1234 / 10_000)))
+    got = p.value(np.array([1239.0, 5000.0], dtype=np.float32), 0.5)
+    assert got.dtype == np.float32 and got[0] == expected and got[1] == expected
+
+
+def test_a_traced_multiplier_is_decided_inside_the_graph_past_stop_too():
+    # the multiplier read from a variable inside jax.jit is a tracer: the part past `stop` must
+    # not test it in Python (it would raise TracerBoolConversionError)
+    jax = pytest.importorskip("jax")
+    p = OnPlateau(Constant(0.1), stop=10, min_lr=0.01)
+    f = jax.jit(lambda t, c: p.value(t, c))
+    t = jax.numpy.arange(0.0, 20.0, 5.0, dtype=jax.numpy.float32)
+    np.testing.assert_allclose(np.asarray(f(t, jax.numpy.float32(0.5))), [0.05] * 4, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(f(t, jax.numpy.float32(0.01))), [0.01] * 4, rtol=1e-6)
+    np.testing.assert_allclose(np.asarray(f(t, jax.numpy.float32(1.0))), [0.1] * 4, rtol=1e-6)
