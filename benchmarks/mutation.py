@@ -178,6 +178,10 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
     ("Restarts._eval", "local = pos if self.period_mult == 1.0 else pos * (self.period / length)",
      "local = pos if (self.period_mult == 1.0) and False else pos * (self.period / length)"):
         "with period_mult 1 every cycle's length is the period exactly: pos * 1.0 is pos",
+    ("Restarts._eval", "value = value * ops.power(self.peak_decay, ops.where(value > 0.0, i, 0.0))",
+     "value = value * ops.power(self.peak_decay, ops.where(value > 0.0, i, 1.0))"):
+        "where the value is 0 its factor is delta**0 or delta**1, both finite (delta is checked finite): "
+        "0 either way",
     # rules/
     **{("Stack.block_of", 'index = self.__dict__.get("_index")', m): _CACHE for m in (
         "index = None", "index = self.__dict__.get(None)", 'index = self.__dict__.get("XX_indexXX")',
