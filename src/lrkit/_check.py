@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
+from numbers import Integral
 from typing import Any
 
 __all__ = [
@@ -88,18 +89,20 @@ def probability(name: str, value: Any, owner: str = "", *, open_low: bool = Fals
 
 
 def integer(name: str, value: Any, owner: str = "", *, minimum: int | None = None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
+    # a NumPy integer counts (torch and the other peers take one); a bool does not
+    if isinstance(value, bool) or not isinstance(value, Integral):
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         else:
             raise _fail(
                 owner, f"{name} must be an integer, got {value!r} ({type(value).__name__})", TypeError
             )
+    value = int(value)
     if abs(value) > _MAX_INT:
         raise _fail(owner, f"{name} must be an integer within the float range, got {_short(value)}")
     if minimum is not None and value < minimum:
         raise _fail(owner, f"{name} must be >= {minimum}, got {value!r}")
-    return int(value)
+    return value
 
 
 _MAX_INT = 2**1023  # larger integers do not convert to a float

@@ -495,3 +495,22 @@ def test_multiplicative_lr_refuses_a_function_returning_none_as_torch_does():
         C.MultiplicativeLR(0.1, lambda e: None)(3)
     # a factor that really is NaN still gives NaN, as in torch
     assert math.isnan(C.MultiplicativeLR(0.1, lambda e: float("nan"))(3))
+
+
+def test_a_numpy_integer_is_an_integer_argument_as_in_torch():
+    # StepLR(opt, np.int64(3)) works in torch; it was refused ("step_size must be an integer")
+    torch = pytest.importorskip("torch")
+    opt = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=0.1)
+    sched = torch.optim.lr_scheduler.StepLR(opt, np.int64(3), gamma=0.5)
+    rates = []
+    for _ in range(7):
+        rates.append(opt.param_groups[0]["lr"])
+        opt.step()
+        sched.step()
+    ours = C.StepLR(0.1, np.int64(3), gamma=0.5)
+    assert [ours(t) for t in range(7)] == rates
+    assert type(ours.step_size) is int
+    with pytest.raises(ValueError, match=r"step_size must be >= 1, got -1$"):
+        C.StepLR(0.1, np.int64(-1))
+    with pytest.raises(TypeError, match="step_size must be an integer, got np.True_"):
+        C.StepLR(0.1, np.True_)
