@@ -424,6 +424,20 @@ MULTIRANK: dict[tuple[str, str, str], str] = {
 }
 
 
+def copy_tree(dest: Path) -> None:
+    """``src/`` and ``tests/`` of the working tree into ``dest`` (no caches, no build metadata)."""
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "*.egg-info")
+    for name in ("src", "tests"):
+        shutil.copytree(ROOT / name, dest / name, ignore=ignore)
+
+
+def run_env(**extra: str) -> dict[str, str]:
+    """The environment every test run of this script gets: no bytecode in the scratch copies,
+    a headless matplotlib, one OpenMP/MKL thread (see :func:`mutmut`)."""
+    return dict(os.environ, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1",
+                MKL_NUM_THREADS="1", **extra)
+
+
 def multirank_check(base: Path) -> int:
     """Apply each :data:`MULTIRANK` mutant to a scratch copy of the working tree and run its
     2-rank test with the copy first on ``PYTHONPATH`` (after one run of the unmutated copy, which
@@ -434,9 +448,7 @@ def multirank_check(base: Path) -> int:
         work = base / "multirank"
         if work.exists():
             shutil.rmtree(work)
-        ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "*.egg-info")
-        for name in ("src", "tests"):
-            shutil.copytree(ROOT / name, work / name, ignore=ignore)
+        copy_tree(work)
         label = "unmutated"
         if key is not None:
             func, before, after = key
@@ -450,8 +462,7 @@ def multirank_check(base: Path) -> int:
             i = hits[0]
             lines[i] = lines[i][: len(lines[i]) - len(lines[i].lstrip())] + after + "\n"
             path.write_text("".join(lines))
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(work / "src"), str(work)]),
-                   PYTHONDONTWRITEBYTECODE="1")
+        env = run_env(PYTHONPATH=os.pathsep.join([str(work / "src"), str(work)]))
         t0 = time.perf_counter()
         rc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-x", "-p", "no:cacheprovider",
                              "--no-header", test], cwd=work, env=env, capture_output=True).returncode
@@ -485,9 +496,7 @@ def prepare(workdir: Path, target: Target, rev: str | None = None, fresh: bool =
         shutil.rmtree(workdir)
     workdir.mkdir(parents=True)
     if rev is None:
-        ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", "*.egg-info")
-        for name in ("src", "tests"):
-            shutil.copytree(ROOT / name, workdir / name, ignore=ignore)
+        copy_tree(workdir)
     else:
         archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "src", "tests", "pyproject.toml"],
                                  capture_output=True, check=True).stdout
@@ -529,8 +538,7 @@ def mutmut(workdir: Path, *args: str, log: Path | None = None) -> int:
     # one OpenMP/MKL thread: mutmut forks a child per mutant, and a child that calls into torch's
     # OpenMP pool after the parent (the stats run) started it waits forever on a lock it can never
     # take -- a "timeout" that looks like a kill
-    env = dict(os.environ, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1", OMP_NUM_THREADS="1",
-               MKL_NUM_THREADS="1")
+    env = run_env()
     cmd = [sys.executable, "-m", "mutmut", *args]
     if log is None:
         return subprocess.run(cmd, cwd=workdir, env=env).returncode
@@ -548,8 +556,7 @@ def run_fresh(workdir: Path, tests: list[str], functions: tuple[str, ...], log: 
     import fnmatch
 
     mutmut(workdir, "run", "--max-children", "1", "lrkit.__no_such_mutant__", log=log)
-    env = dict(os.environ, MPLBACKEND="Agg", PYTHONDONTWRITEBYTECODE="1",
-               PYTHONPATH=str(workdir / "mutants" / "src"))
+    env = run_env(PYTHONPATH=str(workdir / "mutants" / "src"))
     base = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "--no-header", *tests]
     t0 = time.perf_counter()
     clean = subprocess.run(base, cwd=workdir / "mutants", env=env, capture_output=True)
