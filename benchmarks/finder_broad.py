@@ -238,7 +238,7 @@ def run_curves(names: list[str]) -> None:
                 c["settled"] = core_curve(task, seed, target="constant", settle=True)
                 c["settled"]["version"] = 2
             if "lightning" not in c:
-                c["lightning"] = core_curve(task, seed, start=1e-8, end=1.0, spike=1e12)
+                c["lightning"] = core_curve(task, seed, start=1e-8, end=1.0, spike=1e12, widen=0)
             if "torch_lr_finder" not in c:
                 c["torch_lr_finder"] = torch_lr_finder(task, seed)
             _save(CURVES, curves)
@@ -252,6 +252,7 @@ def replay(open_curve: dict[str, Any], **kw: Any) -> Any:
     from lrkit.finder import FinderResult, find_lr
 
     losses = [math.nan if v is None else v for v in open_curve["losses"]]
+    kw.setdefault("widen", 0.0)  # widened only when asked (the open curve is 100 steps)
     it = iter(losses)
     r = find_lr(lambda lr: next(it), start=1e-7, end=10.0, num_steps=100, **kw)  # widens on the wide curve
     return FinderResult(r.lrs, r.losses, r.smoothed, r.usable, r.stop_reason)
@@ -265,7 +266,7 @@ def features(c: dict[str, Any], task: str) -> dict[str, Any]:
     from lrkit.finder import FinderResult, NoSuggestion
     from lrkit.finder.rules import breakdown_edge, censored, window
 
-    ours = replay(c["open_wide"])  # the default test: no widening
+    ours = replay(c["open_wide"])  # the test without widening (the default until round 4)
     f_wide = replay(c["open_wide"], widen=2.0)
     settled = FinderResult.from_dict(c["settled"])
     kind = "adaptive" if ft.BY_NAME[task].opt in ("adam", "adamw", "rmsprop") else "sgd"
@@ -302,6 +303,15 @@ def features(c: dict[str, Any], task: str) -> dict[str, Any]:
     return f
 
 
+def round2_constant(f: dict[str, Any]) -> float | None:
+    """Round 2's constant-rate rule (lrkit's default until round 4), on the widened test:
+    the median of edge / 5, minimum / 10 and valley (readings at the first rate dropped) / 1.5."""
+    import finder_candidates as fc
+
+    g = fc.extra_features(dict(f))
+    return _bounded(g, None if g["edge"] is None else fc._median_kept(g, 1.5))
+
+
 def suggest_or_none(r: Any, rule: str, target: str) -> float | None:
     from lrkit.finder import NoSuggestion
 
@@ -334,14 +344,17 @@ def families() -> dict[str, Any]:
     }
 
 
-DEFAULT = "lrkit:lrkit (default)"
+DEFAULT = "lrkit:lrkit (default: widen=2)"
 
 
 def fixed_rules() -> dict[str, Any]:
     """Rules with no constant to tune: lrkit's as shipped, the classic rules, the peers."""
     rules: dict[str, Any] = {
-        "lrkit:lrkit (default)": lambda f, sc: suggest_or_none(f["result"], "lrkit", sc),
-        "lrkit:lrkit, widen=2": lambda f, sc: suggest_or_none(f["result_wide"], "lrkit", sc),
+        # since round 4 the default widens and the constant rate is sqrt(edge * half-descent) / 6
+        "lrkit:lrkit (default: widen=2)": lambda f, sc: suggest_or_none(f["result_wide"], "lrkit", sc),
+        "lrkit:lrkit, widen=0": lambda f, sc: suggest_or_none(f["result"], "lrkit", sc),
+        "round-2 default (constant: median(edge/5, minimum/10, valley)/1.5), widen=2": lambda f, sc: (
+            suggest_or_none(f["result_wide"], "lrkit", sc) if sc == "one_cycle" else round2_constant(f)),
         "lrkit:settled (settled sweep, round-1 constant rule)": lambda f, sc: suggest_or_none(
             f["settled_result"] if sc == "constant" else f["result"],
             "settled" if sc == "constant" else "lrkit", sc),
@@ -445,7 +458,7 @@ def per_task_table(dev: list[str], held: list[str], truths: dict[str, Any],
                           ", ".join("None" if v is None else f"{v:.2g}" for v in vals)]
             settled_steps = [feats[(name, s)]["settled_result"].settled for s in FINDER_SEEDS]
             extra = statistics.fmean(0 if x is None else x.steps_run for x in settled_steps)
-            test = statistics.fmean(len(feats[(name, s)]["result"].lrs) for s in FINDER_SEEDS)
+            test = statistics.fmean(len(feats[(name, s)]["result_wide"].lrs) for s in FINDER_SEEDS)
             steps = ft.run_steps(task)
             lines.append(f"| {half} | {name} | {' | '.join(cells)} | {steps} | {test:.0f} | "
                          f"{test / steps:.2f} | "
@@ -461,7 +474,8 @@ def train_default(dev: list[str], held: list[str]) -> None:
     default = fixed_rules()[DEFAULT]
     lines = ["| half | schedule | runs | in band | measured mean gap | measured worst gap | runs >3 "
              "| runs >10 | interpolated mean gap |", "|" + "---|" * 9]
-    for half, names in (("dev", dev), ("held-out", held)):
+    fresh = [t.name for t in ft.FRESH]  # round 4's fresh tasks (finder_fresh.py)
+    for half, names in (("dev", dev), ("held-out", held), ("fresh", fresh)):
         for sched in SCHEDULES:
             measured, interp, inb = [], [], 0
             for name in names:

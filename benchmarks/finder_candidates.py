@@ -93,18 +93,16 @@ DESCENT_FRACTIONS = (0.3, 0.5, 0.7, 0.8, 0.9, 0.95)
 
 def descent_points(r: Any) -> dict[float, float | None]:
     """Round 3: for each fraction q, the first rate where the centred loss has covered q of its
-    whole descent, from its starting level (the median of the first five raw losses) to its lowest
-    value in the window; ``None`` without a window."""
-    import numpy as np
+    whole descent (:func:`lrkit.finder.rules.half_descent` with ``fraction=q``); ``None`` without
+    a window. (From round 4 on, only points where the smoother has its full width count: see
+    docs/finder.md.)"""
+    from lrkit.finder.rules import half_descent
 
     try:
         w = window(r.lrs, r.losses, r.smoothed, r.usable)
     except NoSuggestion:
         return dict.fromkeys(DESCENT_FRACTIONS)
-    z = w.centred
-    start = float(np.median(w.losses[:5]))
-    low = float(np.min(z))
-    return {q: float(w.lrs[int(np.nonzero(z <= start - q * (start - low))[0][0])]) for q in DESCENT_FRACTIONS}
+    return {q: half_descent(w, q) for q in DESCENT_FRACTIONS}
 
 
 def _geo(*vals: float | None) -> float | None:

@@ -36,14 +36,17 @@ import finder_tasks as ft
 
 RULES: dict[str, dict[str, Any]] = {
     "one_cycle": {
-        "A: shipped default, widen=2": lambda f: fb.suggest_or_none(f["result_wide"], "lrkit", "one_cycle"),
+        "A: the default before round 4, widen=2": lambda f: fb.suggest_or_none(
+            f["result_wide"], "lrkit", "one_cycle"),
         "B: descent point q=0.3 x 20": lambda f: fb._bounded(
             f, None if f["descent"][0.3] is None or f["edge"] is None else f["descent"][0.3] * 20),
         "C: descent point q=0.5 x 12": lambda f: fb._bounded(
             f, None if f["descent"][0.5] is None or f["edge"] is None else f["descent"][0.5] * 12),
     },
     "constant": {
-        "A: shipped default, widen=2": lambda f: fb.suggest_or_none(f["result_wide"], "lrkit", "constant"),
+        # round 2's rule, written out (the library's constant rule is C since round 4)
+        "A: the default before round 4, widen=2": lambda f: fb._bounded(
+            f, None if f["edge"] is None else fc._median_kept(f, 1.5)),
         "B: sqrt(edge x descent point q=0.3) / 4": lambda f: fb._bounded(
             f, None if f["descent"][0.3] is None or f["edge"] is None
             else math.sqrt(f["edge"] * f["descent"][0.3]) / 4),
@@ -66,7 +69,10 @@ def run() -> dict[str, Any]:
     lines = ["| schedule | rule | fresh in band | none | mean gap | worst gap | runs >3 | runs >10 | "
              "spread median | spread worst |", "|" + "---|" * 10]
     out: dict[str, Any] = {"rows": []}
+    peers = {name: fb.fixed_rules()[name] for name in ("fastai minimum*", "fastai valley*", "torch-lr-finder",
+                                                         "lightning")}
     for sched, rules in RULES.items():
+        rules = {**rules, **{f"(peer) {n}": (lambda f, r=r, sc=sched: r(f, sc)) for n, r in peers.items()}}
         for label, rule in rules.items():
             rows = fb.score_rows(lambda f, sc, rule=rule: rule(f), names, sched, feats, truths)
             s = fb.summarise(rows)

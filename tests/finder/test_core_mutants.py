@@ -226,9 +226,11 @@ def test_find_lr_defaults(capsys):
     step, calls = never_breaks(100)
     r = find_lr(step)
     assert capsys.readouterr().err == ""          # no progress bar unless asked
-    # 100 steps from 1e-7 to 10, exponential; a test that never broke down is not widened by default
-    assert len(calls) == 100 and len(r.lrs) == 100
-    assert r.lrs[0] == pytest.approx(1e-7, rel=1e-12) and r.lrs[-1] == pytest.approx(10.0, rel=1e-12)
+    # 100 steps from 1e-7 to 10, exponential; a test that never broke down is widened by default,
+    # two decades more at the same ratio (25 steps)
+    assert len(calls) == 125 and len(r.lrs) == 125
+    assert r.lrs[0] == pytest.approx(1e-7, rel=1e-12) and r.lrs[99] == pytest.approx(10.0, rel=1e-12)
+    assert r.lrs[-1] == pytest.approx(10.0 * 10 ** (8 / 99 * 25), rel=1e-12)
     assert r.lrs[1] / r.lrs[0] == pytest.approx(10 ** (8 / 99), rel=1e-12)
     assert (r.rule, r.target, r.runs, r.probe, r.settled) == ("lrkit", "one_cycle", (), None, None)
     # the smoothing is 0.98: the second smoothed value is (0.98 * 0.02 * 2 + 0.02 * 1.94) / (1 - 0.98^2)
@@ -263,7 +265,7 @@ def test_a_linear_test_is_never_widened():
 def test_widen_0_never_enters_a_widened_phase(capsys):
     pytest.importorskip("tqdm")
     step, calls = never_breaks(40)
-    find_lr(step, start=1e-4, end=1e-2, num_steps=40, progress=True)
+    find_lr(step, start=1e-4, end=1e-2, num_steps=40, progress=True, widen=0)
     assert len(calls) == 40
     assert set(phases(descriptions(capsys.readouterr().err))) == {"lr range test"}
 
@@ -273,7 +275,7 @@ def test_check_options_returns_the_checked_options_with_its_defaults():
                          repeats=1, rule="minimum", target="constant")
     assert opts == dict(start=1e-4, end=1.0, num_steps=10, mode="linear", smoothing=0.0, diverge=2.0,
                         spike=3.0, repeats=1, rule="minimum", target="constant", probe_steps=25, settle=None,
-                        widen=0.0)
+                        widen=2.0)
 
 
 def test_rule_settled_without_reset_runs_no_settled_sweep():

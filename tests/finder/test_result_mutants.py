@@ -206,9 +206,9 @@ def test_settled_round_trips_through_the_result():
 
 # ----------------------------------------------------------------------------- suggest(target=...)
 def early_breakdown(repeats: int = 1) -> FinderResult:
-    """A test breaking down about half a decade past its start (100 steps over one decade): too close
-    to the start for a one-cycle peak (the edge / 5 is below the first rate), not for a constant rate
-    (the valley of the fall, well past the start, is one of its readings)."""
+    """A test (target "constant") breaking down about one decade past its start (100 steps over
+    1.5 decades): far enough for a one-cycle peak (the edge / 5 is above the first rate), too close
+    for a constant rate (the geometric mean of the edge and the half-descent point, / 6, is not)."""
     vals = list(2.0 * np.exp(-np.linspace(0, 1.0, 60)))
     vals += [2.0 * math.exp(-1.0) * 1.2 ** j for j in range(1, 30)]
     state = {"it": iter(vals)}
@@ -216,8 +216,8 @@ def early_breakdown(repeats: int = 1) -> FinderResult:
     def reset():
         state["it"] = iter(vals)
 
-    return find_lr(lambda lr: next(state["it"]), start=1e-3, end=1e-2, num_steps=100, repeats=repeats,
-                   reset=reset if repeats > 1 else None)
+    return find_lr(lambda lr: next(state["it"]), start=1e-3, end=10 ** -1.5, num_steps=100,
+                   repeats=repeats, reset=reset if repeats > 1 else None, target="constant")
 
 
 def test_suggest_names_itself_in_a_bad_target_message():
@@ -228,21 +228,21 @@ def test_suggest_names_itself_in_a_bad_target_message():
 
 def test_no_probes_gives_lrkits_reason_for_the_target_asked_or_says_no_probes_were_run():
     r = early_breakdown()
-    assert r.target == "one_cycle" and r.suggest("lrkit", target="constant") > r.lrs[0]
+    assert r.target == "constant" and r.suggest("lrkit", target="one_cycle") > r.lrs[0]
     with pytest.raises(NoSuggestion, match="the loss started to break down at"):
         r.suggest("lrkit")
     with pytest.raises(NoSuggestion, match="the loss started to break down at"):
         r.suggest("probe")
     with pytest.raises(NoSuggestion, match=r"^no probes were run: use find_lr\(\.\.\., rule='probe'\)$"):
-        r.suggest("probe", target="constant")
+        r.suggest("probe", target="one_cycle")
 
 
 def test_a_repeated_result_asks_its_runs_for_the_target_asked():
     r = early_breakdown(repeats=2)
-    assert len(r.runs) == 2 and r.target == "one_cycle"
-    # two identical runs: the median is their (constant-rate) suggestion
-    one = r.runs[0].suggest("lrkit", target="constant")
-    assert r.suggest("lrkit", target="constant") == pytest.approx(one, rel=1e-12)
+    assert len(r.runs) == 2 and r.target == "constant"
+    # two identical runs: the median is their (one-cycle) suggestion
+    one = r.runs[0].suggest("lrkit", target="one_cycle")
+    assert r.suggest("lrkit", target="one_cycle") == pytest.approx(one, rel=1e-12)
     with pytest.raises(NoSuggestion, match="only 0 of 2 runs"):
         r.suggest("lrkit")
 

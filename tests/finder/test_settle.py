@@ -5,6 +5,7 @@ precise curve shape is what the test is about."""
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -96,20 +97,18 @@ def test_settle_true_runs_the_settled_sweep_from_the_initial_state():
 
 
 def test_the_default_constant_rate_reads_the_first_test_alone():
-    # since issue 15's second round lrkit's constant-rate rule reads the first test:
-    # median(edge / 5, minimum, valley) / 1.5, capped; the settled sweep feeds the rule "settled"
-    from lrkit.finder.rules import log_median, minimum, valley
+    # since issue 15's second round lrkit's constant-rate rule reads the first test (since round 4:
+    # sqrt(edge * half-descent point) / 6, capped); the settled sweep feeds the rule "settled"
+    from lrkit.finder.rules import half_descent
 
     model = SoftmaxDigits()
     r = find_lr(model, start=1e-4, end=1e4, target="constant")
     assert r.settled is None and model.calls == len(r.lrs)
     w = window(r.lrs, r.losses, r.smoothed, r.usable)
-    readings = [breakdown_edge(w) / 5, minimum(w, "constant"), valley(w, "constant")]
-    assert all(v > w.lrs[0] for v in readings)
-    want = min(log_median(readings) / 1.5, float(w.lrs[w.centred_argmin - 1]))
+    edge, half = breakdown_edge(w), half_descent(w)
+    assert w.lrs[0] < half < edge
+    want = min(math.sqrt(edge * half) / 6, float(w.lrs[w.centred_argmin - 1]))
     assert r.suggestion == pytest.approx(want, rel=1e-12)
-    assert r.suggestion == pytest.approx(min(sorted(readings)[1] / 1.5, float(w.lrs[w.centred_argmin - 1])),
-                                         rel=1e-12)
     model, reset, resets = resettable()
     r = find_lr(model, start=1e-4, end=1e4, target="constant", reset=reset, settle=False)
     assert r.settled is None and not resets
@@ -195,14 +194,14 @@ def test_no_settled_sweep_when_the_first_test_never_broke_down():
         calls.append(lr)
         return losses[len(calls) - 1] if len(calls) <= n else 0.1
 
-    r = find_lr(step, start=1e-4, end=1.0, num_steps=n, target="constant", reset=lambda: None)
+    r = find_lr(step, start=1e-4, end=1.0, num_steps=n, target="constant", reset=lambda: None, widen=0)
     assert r.stop_reason == "completed" and r.settled is None and len(calls) == n
     w = window(r.lrs, r.losses, r.smoothed, r.usable)
     assert breakdown_edge(w) == pytest.approx(1.0)
     # widened two decades past the end (30 steps at this ratio, 10^(4/59) per step), flat there:
     # still no breakdown, so still no settled sweep
     calls.clear()
-    r = find_lr(step, start=1e-4, end=1.0, num_steps=n, target="constant", reset=lambda: None, widen=2)
+    r = find_lr(step, start=1e-4, end=1.0, num_steps=n, target="constant", reset=lambda: None)  # widen=2
     assert r.settled is None and len(calls) == n + 30
     w = window(r.lrs, r.losses, r.smoothed, r.usable)
     assert breakdown_edge(w) == pytest.approx(r.lrs[-1]) == pytest.approx(10 ** (4 * 89 / 59 - 4))

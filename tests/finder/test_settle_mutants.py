@@ -119,7 +119,8 @@ def falling(n: int, last_factor: float | None = None):
 
 def test_settle_true_skips_the_sweep_when_the_test_never_broke_down():
     resets = []
-    r = find_lr(falling(40), start=1e-4, end=1.0, num_steps=40, settle=True, reset=lambda: resets.append(1))
+    r = find_lr(falling(40), start=1e-4, end=1.0, num_steps=40, settle=True, reset=lambda: resets.append(1),
+                widen=0)
     assert r.stop_reason == "completed" and r.settled is None and resets == []
 
 

@@ -319,7 +319,7 @@ def test_gradient_accumulation_matches_the_big_batch():
     x, y = digits(640)
     small = [(x[i:i + 32], y[i:i + 32]) for i in range(0, 640, 32)]
     big = [(x[i:i + 64], y[i:i + 64]) for i in range(0, 640, 64)]
-    kw = dict(start=1e-4, end=1.0, num_steps=25, progress=False)
+    kw = dict(start=1e-4, end=1.0, num_steps=25, widen=0, progress=False)
     m1 = net(bn=False, dropout=False)
     m2 = net(bn=False, dropout=False)
     r1 = find_lr(m1, torch.optim.SGD(m1.parameters(), lr=0.1), small, loss_fn, accumulation_steps=2, **kw)

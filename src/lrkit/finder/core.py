@@ -18,12 +18,12 @@ from lrkit.finder.sweep import OWNER, Sweep, check_sweep, rates, run_sweep
 
 __all__ = ["find_lr", "check_options", "WIDEN"]
 
-WIDEN = 2.0  # the recommended ``widen``: decades past ``end`` when the loss never broke down
+WIDEN = 2.0  # the default ``widen``: decades past ``end`` when the loss never broke down
 
 
 def check_options(*, start: Any, end: Any, num_steps: Any, mode: Any, smoothing: Any, diverge: Any,
                   spike: Any, repeats: Any, rule: Any, target: Any,
-                  probe_steps: Any = PROBE_STEPS, settle: Any = None, widen: Any = 0.0) -> dict[str, Any]:
+                  probe_steps: Any = PROBE_STEPS, settle: Any = None, widen: Any = WIDEN) -> dict[str, Any]:
     """Validate every option of :func:`find_lr` (also used by the framework glue before it
     touches the model)."""
     start, end, num_steps, mode = check_sweep(start, end, num_steps, mode)
@@ -58,7 +58,7 @@ def find_lr(step_fn: Callable[[float], Any], *, start: float = 1e-7, end: float 
             reset: Callable[[], Any] | None = None, rule: str = "lrkit", target: str = "one_cycle",
             probe_steps: int = PROBE_STEPS,
             probe_fn: Callable[[np.ndarray], Sequence[Any]] | None = None,
-            settle: bool | None = None, widen: float = 0.0, progress: bool = False) -> FinderResult:
+            settle: bool | None = None, widen: float = WIDEN, progress: bool = False) -> FinderResult:
     r"""Run a learning-rate range test and suggest a rate.
 
     ``step_fn(lr)`` trains **one** step at rate ``lr`` and returns that step's loss (a number,
@@ -107,10 +107,10 @@ def find_lr(step_fn: Callable[[float], Any], *, start: float = 1e-7, end: float 
             ``suggest(rule="settled")`` can be read next to the default).
         widen: when an exponential test ran to ``end`` and the loss never broke down (its
             breakdown edge would be the last rate: only a lower bound), the test goes on at the
-            same ratio per step for up to ``widen`` more decades (:data:`WIDEN` = 2 recommended:
-            25 steps with the defaults), stopping as usual -- so a model that tolerates large
-            rates still gets an edge to back off from. ``0`` (the default for now) never widens;
-            a linear test is never widened.
+            same ratio per step for up to ``widen`` more decades (:data:`WIDEN` = 2, the default:
+            25 steps with the other defaults), stopping as usual -- so a model that tolerates
+            large rates still gets an edge to back off from instead of no suggestion. ``0`` never
+            widens; a linear test is never widened.
         progress: show a progress bar (tqdm, when installed).
 
     Returns:

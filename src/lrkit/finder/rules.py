@@ -23,7 +23,7 @@ from lrkit.finder._smooth import centered, centered_noise, first_crossing, half_
 from lrkit.finder.settle import Settled
 
 __all__ = ["NoSuggestion", "Window", "window", "breakdown_edge", "RULES", "RULE_NAMES", "TARGETS",
-           "MIN_POINTS", "RISE", "EDGE_DIVISOR", "CONSTANT_SHRINK"]
+           "MIN_POINTS", "RISE", "EDGE_DIVISOR", "CONSTANT_DIVISOR", "DESCENT", "half_descent"]
 
 MIN_POINTS = 10
 MIN_DROP = 0.01  # the smoothed loss must fall at least this fraction below its first value
@@ -149,9 +149,10 @@ def valley(w: Window, target: str) -> float:
 # lrkit's own rule: the breakdown edge, found without lag, divided by a target-dependent factor.
 EDGE_RISES = (1.2, 1.5)
 EDGE_DIVISOR = {"one_cycle": 5.0}  # see docs/finder.md (issue 15)
-# target="constant" (issue 15, round 2, chosen on the broad benchmark's development half): the
-# median of three readings of the curve (edge / 5, the minimum / 10, the valley), divided by this
-CONSTANT_SHRINK = 1.5
+# target="constant" (issue 15, round 4: tuned on the broad benchmark's 24 tasks, confirmed on 16
+# fresh ones, see docs/finder.md): the geometric mean of the edge and the half-descent point / 6
+CONSTANT_DIVISOR = 6.0
+DESCENT = 0.5  # the half-descent point: where the loss has covered this fraction of its fall
 
 
 def rise_point(lrs: np.ndarray, losses: np.ndarray, factor: float) -> float:
@@ -162,6 +163,25 @@ def rise_point(lrs: np.ndarray, losses: np.ndarray, factor: float) -> float:
     between the two points around the crossing; the last rate when it never does."""
     z, floor, _ = smoothed_floor(lrs, losses)
     return first_crossing(lrs, z, factor * floor, hold=half_width(lrs))
+
+
+def half_descent(w: Window, fraction: float = DESCENT) -> float:
+    r"""The *half-descent point*: the first rate at which the centred average :math:`z` of the raw
+    loss has covered half (``fraction``) of its fall, from its starting level :math:`\ell_0` (the
+    median of the first five raw losses) to its lowest value:
+
+    .. math:: \eta_{1/2} = \eta_j, \quad j = \min\{\, i \ge h : z_i \le \ell_0 - \tfrac12
+              (\ell_0 - \min_{k \ge h} z_k) \,\}
+
+    Only points where the smoother has its full width (:math:`i \ge h`, its half-width) count: at
+    the start of the curve it averages one, three, five batches, and a lucky one would pass for
+    the fall (or for its bottom). Where training starts to bite -- a reading of the slow side of
+    the curve, as the breakdown edge is of the fast side."""
+    z = w.centred if w.centred is not None else centered(w.losses, half_width(w.lrs))
+    h = min(half_width(w.usable_lrs), len(z) - 1)
+    start = float(np.median(w.losses[:5]))
+    level = start - fraction * (start - float(np.min(z[h:])))
+    return float(w.lrs[h + int(np.nonzero(z[h:] <= level)[0][0])])
 
 
 def breakdown_edge(w: Window) -> float:
@@ -188,20 +208,17 @@ def edge(w: Window, target: str, settled: Settled | None = None) -> float:
 
     .. math:: \eta_{\text{one\_cycle}} = \min\!\left(\frac{\eta_e}{5},\ \eta_{i^*-1}\right)
 
-    A rate held the whole run (``target="constant"``): the median of three readings of the same
-    curve -- the edge backed off as for one-cycle, fastai's ``minimum`` (:func:`minimum`: the
-    EMA's minimum / 10) and its ``valley`` (:func:`valley`) -- shrunk by 1.5
-    (:data:`CONSTANT_SHRINK`):
+    A rate held the whole run (``target="constant"``): the geometric mean of the two ends of the
+    useful range -- the breakdown edge and the half-descent point :math:`\eta_{1/2}`
+    (:func:`half_descent`, where the loss has covered half of its fall) -- divided by 6
+    (:data:`CONSTANT_DIVISOR`):
 
-    .. math:: \eta_{\text{constant}} = \min\!\left(\frac{\operatorname{median}(\eta_e/5,\
-              \eta_{\bar\imath}/10,\ \eta_{\text{valley}})}{1.5},\ \eta_{i^*-1}\right)
+    .. math:: \eta_{\text{constant}} = \min\!\left(\frac{\sqrt{\eta_e\,\eta_{1/2}}}{6},\
+              \eta_{i^*-1}\right)
 
-    (:math:`\bar\imath` the EMA's minimum). Each reading fails on some curves -- the edge on a
-    network that sustains less once trained, the minimum on a noisy loss, the valley on a long
-    flat start -- and the median follows the two that agree. A reading at (or below) the first
-    rate of the test is no reading (a lucky first batch of a noisy loss puts the EMA's minimum
-    there): the median is then taken over the others (in :math:`\log\eta`, so of two it is their
-    geometric mean). With ``settled`` (the rule ``"settled"`` of
+    The edge alone misjudges a network that sustains less once trained, the point where the loss
+    starts to fall alone misjudges a long flat start; their geometric mean follows how wide the
+    useful range is. With ``settled`` (the rule ``"settled"`` of
     :meth:`lrkit.finder.FinderResult.suggest`, on a test that ran the settled sweep,
     :mod:`lrkit.finder.settle`; lrkit's constant-rate rule before issue 15's second round) the
     constant rate is :math:`\min(\eta_t/12,\ \eta_e/2,\ \eta_{i^*-1})` instead, :math:`\eta_t`
@@ -209,10 +226,11 @@ def edge(w: Window, target: str, settled: Settled | None = None) -> float:
 
     No suggestion (:class:`NoSuggestion`, with the reason) when the rate would be at or below
     the first rate of the test (start the test lower), or when the loss never broke down before
-    the last rate tested (the edge is then only a lower bound: run the test to a higher end;
-    or pass ``widen=2`` to :func:`lrkit.finder.find_lr`, which continues such a test two decades).
-    The constants were chosen on the broad benchmark's development half (issue 15);
-    ``docs/finder.md`` has the held-out figures.
+    the last rate tested, even after :func:`lrkit.finder.find_lr` widened the test (by default two
+    decades past ``end``): the edge is then only a lower bound -- run the test to a higher end.
+    The one-cycle divisor was chosen on the broad benchmark's development half, the constant-rate
+    rule on all 24 of its tasks and then confirmed on 16 fresh ones (issue 15); ``docs/finder.md``
+    has the figures.
     """
     eta_e = breakdown_edge(w)
     if censored(w, eta_e):
@@ -223,10 +241,7 @@ def edge(w: Window, target: str, settled: Settled | None = None) -> float:
     if target == "constant" and settled is not None:
         eta = settled.constant(cap)
     elif target == "constant":
-        first = float(w.lrs[0]) * (1.0 + 1e-9)
-        readings = [v for v in (eta_e / EDGE_DIVISOR["one_cycle"], minimum(w, target), valley(w, target))
-                    if v > first]  # a reading at the first rate points at an edge of the sweep: none
-        eta = min(log_median(readings) / CONSTANT_SHRINK, cap) if readings else float(w.lrs[0])
+        eta = min(math.sqrt(eta_e * half_descent(w)) / CONSTANT_DIVISOR, cap)
     else:
         eta = min(eta_e / EDGE_DIVISOR[target], cap)
     if eta <= w.lrs[0] * (1.0 + 1e-9):

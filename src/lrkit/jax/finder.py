@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from lrkit.finder._feed import Cycle, probe_losses
-from lrkit.finder.core import check_options
+from lrkit.finder.core import WIDEN, check_options
 from lrkit.finder.core import find_lr as _core_find_lr
 from lrkit.finder.probe import STEPS as PROBE_STEPS
 from lrkit.finder.result import FinderResult
@@ -77,7 +77,7 @@ def find_lr(train_step: Callable[[Any, Any, Any, Any], tuple[Any, Any, Any]], pa
             num_steps: int = 100, mode: str = "exponential", smoothing: float = 0.98,
             diverge: float = 4.0, spike: float = 10.0, repeats: int = 1, rule: str = "lrkit",
             target: str = "one_cycle", probe_steps: int = PROBE_STEPS, settle: bool | None = None,
-            widen: float = 0.0, progress: bool = False) -> FinderResult:
+            widen: float = WIDEN, progress: bool = False) -> FinderResult:
     r"""The learning-rate range test on a pure train step; ``params`` and ``opt_state`` are
     left as they were.
 

@@ -18,7 +18,7 @@ import numpy as np
 
 from lrkit import _check
 from lrkit.finder._feed import probe_losses
-from lrkit.finder.core import check_options
+from lrkit.finder.core import WIDEN, check_options
 from lrkit.finder.core import find_lr as _core_find_lr
 from lrkit.finder.probe import STEPS as PROBE_STEPS
 from lrkit.finder.result import FinderResult
@@ -83,7 +83,7 @@ def find_lr(model: keras.Model, x: Any, y: Any = None, *, batch_size: int = 32,
             end: float = 10.0, num_steps: int = 100, mode: str = "exponential",
             repeats: int = 1, smoothing: float = 0.98, diverge: float = 4.0, spike: float = 10.0,
             rule: str = "lrkit", target: str = "one_cycle", probe_steps: int = PROBE_STEPS,
-            settle: bool | None = None, widen: float = 0.0, progress: bool = True) -> FinderResult:
+            settle: bool | None = None, widen: float = WIDEN, progress: bool = True) -> FinderResult:
     r"""The learning-rate range test on a compiled Keras model; the model is left untouched.
 
     Each test step trains one batch with ``model.train_on_batch`` at rate :math:`\eta_i` (see

@@ -19,7 +19,7 @@ import torch
 from lrkit import _check
 from lrkit._uninterrupted import InterruptGuard
 from lrkit.finder._feed import Cycle, probe_losses
-from lrkit.finder.core import check_options
+from lrkit.finder.core import WIDEN, check_options
 from lrkit.finder.core import find_lr as _core_find_lr
 from lrkit.finder.probe import STEPS as PROBE_STEPS
 from lrkit.finder.result import FinderResult
@@ -256,7 +256,7 @@ def find_lr(model: torch.nn.Module, optimizer: torch.optim.Optimizer, data: Iter
             scheduler: Any = None, state_on_cpu: bool = False, progress: bool = True,
             repeats: int = 1, smoothing: float = 0.98, diverge: float = 4.0, spike: float = 10.0,
             rule: str = "lrkit", target: str = "one_cycle", probe_steps: int = PROBE_STEPS,
-            settle: bool | None = None, widen: float = 0.0) -> FinderResult:
+            settle: bool | None = None, widen: float = WIDEN) -> FinderResult:
     r"""The learning-rate range test on a PyTorch model; the model is left untouched.
 
     Each test step draws ``accumulation_steps`` batches from ``data`` (cycled when it is
