@@ -57,6 +57,23 @@ RULES: dict[str, dict[str, Any]] = {
 }
 
 
+def per_task(names: list[str], truths: dict[str, Any], feats: dict[Any, Any]) -> str:
+    """Bands, lrkit's default suggestions (3 seeds) and the test's cost against one training run."""
+    default = fb.fixed_rules()[fb.DEFAULT]
+    lines = ["| task | one-cycle band | lrkit one-cycle | constant band | lrkit constant | run steps | "
+             "test steps (mean) | test / run |", "|" + "---|" * 8]
+    for name in names:
+        cells = []
+        for sched in fb.SCHEDULES:
+            lo, hi = truths[name][sched]["grid_band"]
+            vals = [default(feats[(name, s)], sched) for s in fb.FINDER_SEEDS]
+            cells += [f"[{lo:.2g}, {hi:.2g}]", ", ".join("None" if v is None else f"{v:.2g}" for v in vals)]
+        test = sum(len(feats[(name, s)]["result_wide"].lrs) for s in fb.FINDER_SEEDS) / len(fb.FINDER_SEEDS)
+        steps = ft.run_steps(ft.BY_NAME[name])
+        lines.append(f"| {name} | {' | '.join(cells)} | {steps} | {test:.0f} | {test / steps:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
 def run() -> dict[str, Any]:
     names = [t.name for t in ft.FRESH]
     fb.run_truth(names)
@@ -81,7 +98,8 @@ def run() -> dict[str, Any]:
                          f"{s['worst_gap']:.1f} | {s['over3']} | {s['over10']} | {s['spread_median']:.1f}x | "
                          f"{s['spread_worst']:.1f}x |")
             print(lines[-1], flush=True)
-    text = "\n".join(lines) + "\n"
+    text = ("\n".join(lines) + "\n\n## Per task (lrkit's default, round 4)\n\n"
+            + per_task(names, truths, feats))
     (fb.RESULTS / "finder_fresh.md").write_text(
         "## Issue 15, round 4: round 3's rules on 16 fresh tasks (pre-registered in finder_fresh.py)\n\n"
         + text)

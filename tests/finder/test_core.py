@@ -297,6 +297,20 @@ def test_half_descent_reads_the_centred_loss_against_its_start_and_its_lowest_va
     # issue 15's noisy regression loss in test_noisy_and_edges.py)
 
 
+def test_a_fall_within_the_smoothers_first_half_width_is_no_constant_rate_but_a_reason():
+    # found by hypothesis (an IndexError before the fix): one very low batch at the 4th step, the
+    # loss above its start everywhere the smoother has its full width (5 points each side here)
+    from lrkit.finder.rules import half_descent, window
+
+    values = [118.02, 26.26, 45.92, 0.002] + [60.81] * 116
+    r = find_lr(curve_fn(values), num_steps=120, start=1e-5, end=10.0)
+    w = window(r.lrs, r.losses, r.smoothed, r.usable)
+    with pytest.raises(NoSuggestion, match="first quarter decade of the test.*start the test at a lower"):
+        half_descent(w)
+    with pytest.raises(NoSuggestion, match="first quarter decade"):
+        r.suggest(target="constant")
+
+
 def test_never_suggests_on_the_recovery_slope_after_a_spike():
     # decrease, a bump (below the stopping thresholds), then a steep recovery to a lower loss
     down = list(np.linspace(2.3, 1.5, 40))

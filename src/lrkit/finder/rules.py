@@ -176,11 +176,18 @@ def half_descent(w: Window, fraction: float = DESCENT) -> float:
     Only points where the smoother has its full width (:math:`i \ge h`, its half-width) count: at
     the start of the curve it averages one, three, five batches, and a lucky one would pass for
     the fall (or for its bottom). Where training starts to bite -- a reading of the slow side of
-    the curve, as the breakdown edge is of the fast side."""
+    the curve, as the breakdown edge is of the fast side. :class:`NoSuggestion` when those points
+    never fall below :math:`\ell_0` (the loss fell, if at all, within the smoother's first
+    half-width: start the test lower)."""
     z = w.centred if w.centred is not None else centered(w.losses, half_width(w.lrs))
     h = min(half_width(w.usable_lrs), len(z) - 1)
     start = float(np.median(w.losses[:5]))
-    level = start - fraction * (start - float(np.min(z[h:])))
+    low = float(np.min(z[h:]))
+    if not low < start:
+        raise NoSuggestion(
+            "the loss fell only within the first quarter decade of the test, where it is too close "
+            "to its start to tell where it fell: start the test at a lower rate")
+    level = start - fraction * (start - low)
     return float(w.lrs[h + int(np.nonzero(z[h:] <= level)[0][0])])
 
 
