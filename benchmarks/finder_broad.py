@@ -2,7 +2,7 @@
 every candidate rule scored on a development and a held-out half.
 
 Run through ``python benchmarks/bench_finder_quality.py --suite broad [--phase PHASE]``, PHASE one of
-truth|curves|score|train|candidates|fresh|issue5
+truth|curves|score|train|candidates|fresh|fresh2|issue5
 (``candidates``: the second round of rules, :mod:`finder_candidates`).
 
 * **truth** -- for each of the 24 tasks of :mod:`finder_tasks` and both schedules (a one-cycle peak,
@@ -144,10 +144,10 @@ def main(phase: str) -> None:
         import finder_candidates
 
         finder_candidates.run(dev, held)
-    if phase == "fresh":
+    if phase in ("fresh", "fresh2"):
         import finder_fresh
 
-        finder_fresh.run()
+        finder_fresh.run(second=phase == "fresh2")
     if phase == "issue5":
         import finder_issue5_check
 

@@ -22,6 +22,10 @@ Pre-registered (committed before the fresh tasks' ground truth was computed):
 * Decision: C replaces the default for a target when, on the fresh tasks, it is in band at least
   8 points more often than A and has no more runs losing more than 10 points (or 10% of the loss).
   Otherwise the default stays. Every rule's fresh score is reported either way.
+Round 5 (``--phase fresh2``, committed before its ground truth was computed): 16 more tasks
+(:data:`finder_tasks.FRESH2`), added after round 4 had fixed the default (one-cycle A, constant C).
+They only *measure* the shipped rule and the peers a second time: no rule, constant or decision
+depends on them. Written to ``results/finder_fresh2.md`` / ``.json``.
 """
 
 from __future__ import annotations
@@ -74,8 +78,10 @@ def per_task(names: list[str], truths: dict[str, Any], feats: dict[Any, Any]) ->
     return "\n".join(lines) + "\n"
 
 
-def run() -> dict[str, Any]:
-    names = [t.name for t in ft.FRESH]
+def run(second: bool = False) -> dict[str, Any]:
+    """Round 4's fresh tasks, or with ``second`` round 5's (a measurement only)."""
+    names = [t.name for t in (ft.FRESH2 if second else ft.FRESH)]
+    stem = "finder_fresh2" if second else "finder_fresh"
     fb.run_truth(names)
     fb.run_curves(names)
     curves = fb._load(fb.CURVES)
@@ -100,8 +106,9 @@ def run() -> dict[str, Any]:
             print(lines[-1], flush=True)
     text = ("\n".join(lines) + "\n\n## Per task (lrkit's default, round 4)\n\n"
             + per_task(names, truths, feats))
-    (fb.RESULTS / "finder_fresh.md").write_text(
-        "## Issue 15, round 4: round 3's rules on 16 fresh tasks (pre-registered in finder_fresh.py)\n\n"
-        + text)
-    (fb.RESULTS / "finder_fresh.json").write_text(json.dumps(out, indent=1, default=str))
+    title = ("## Issue 15, round 5: a second set of 16 fresh tasks, measuring the shipped rule (no decision)"
+             if second else
+             "## Issue 15, round 4: round 3's rules on 16 fresh tasks (pre-registered in finder_fresh.py)")
+    (fb.RESULTS / f"{stem}.md").write_text(title + "\n\n" + text)
+    (fb.RESULTS / f"{stem}.json").write_text(json.dumps(out, indent=1, default=str))
     return out
