@@ -295,6 +295,13 @@ def test_half_descent_reads_the_centred_loss_against_its_start_and_its_lowest_va
     assert half_descent(w3) in (_rate_at(40), _rate_at(41))
     # (a lucky first batch, which the smoother cannot average yet, is not the fall: checked on
     # issue 15's noisy regression loss in test_noisy_and_edges.py)
+    # a window built by hand (no stored centred average) computes the same average itself
+    from lrkit.finder._smooth import centered, half_width
+    from lrkit.finder.rules import Window
+
+    bare = Window(w.lrs, w.losses, w.smoothed, w.usable_lrs, w.usable_losses)
+    np.testing.assert_array_equal(bare.centred_loss, centered(w.losses, half_width(w.lrs)))
+    assert half_descent(bare) == half_descent(w)
 
 
 def test_a_fall_within_the_smoothers_first_half_width_is_no_constant_rate_but_a_reason():

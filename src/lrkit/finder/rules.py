@@ -53,11 +53,17 @@ class Window:
         return int(np.argmin(self.smoothed))
 
     @property
+    def centred_loss(self) -> np.ndarray:
+        """The centred (zero-lag) average of the raw loss in the window (:func:`window` computes it
+        over every usable point; a hand-built window without it, over its own points)."""
+        return self.centred if self.centred is not None else centered(self.losses, half_width(self.lrs))
+
+    @property
     def centred_argmin(self) -> int:
         """Index of the minimum of the centred (zero-lag) average of the raw loss in the window:
         where lrkit's rule places the loss minimum (the EMA's minimum lags, and with a noisy loss
         it can sit at a lucky batch at the very start); the last point of a flat minimum."""
-        z = self.centred if self.centred is not None else centered(self.losses, half_width(self.lrs))
+        z = self.centred_loss
         return int(np.nonzero(z <= float(np.min(z)) * (1.0 + 1e-12))[0][-1])  # a flat minimum's end
 
 
@@ -179,7 +185,7 @@ def half_descent(w: Window, fraction: float = DESCENT) -> float:
     the curve, as the breakdown edge is of the fast side. :class:`NoSuggestion` when those points
     never fall below :math:`\ell_0` (the loss fell, if at all, within the smoother's first
     half-width: start the test lower)."""
-    z = w.centred if w.centred is not None else centered(w.losses, half_width(w.lrs))
+    z = w.centred_loss
     h = min(half_width(w.usable_lrs), len(z) - 1)
     start = float(np.median(w.losses[:5]))
     low = float(np.min(z[h:]))
