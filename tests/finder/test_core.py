@@ -76,7 +76,7 @@ def test_linear_rates_are_evenly_spaced():
 def test_the_test_uses_exactly_the_planned_rates():
     seen = []
     model = SoftmaxDigits()
-    find_lr(lambda lr: (seen.append(lr), model(lr))[1], start=1e-4, end=1e-2, num_steps=20)
+    find_lr(lambda lr: (seen.append(lr), model(lr))[1], start=1e-4, end=1e-2, num_steps=20, widen=0)
     np.testing.assert_allclose(seen, rates(1e-4, 1e-2, 20), rtol=1e-15)
 
 

@@ -152,6 +152,37 @@ def test_a_loss_that_never_breaks_down_gives_no_suggestion_but_a_reason():
     assert len(plain.lrs) == 100 and plain.suggestion is None and "never broke down" in plain.reason
 
 
+def test_a_loss_that_has_not_started_to_fall_by_the_end_is_widened_too():
+    # the rates were all too low: flat up to 30 (past end = 10), falling from there and breaking
+    # down past 300. Without widening: no suggestion ("never went 1% below"); widened, the fall and
+    # the edge are both in the test (found by the cross-framework check: a JAX Adam test to 1e-3)
+    def step(lr: float) -> float:
+        if lr < 30.0:
+            return 1.0
+        return 1.0 / (1.0 + math.log(lr / 30.0)) + (0.0 if lr < 300.0 else (lr / 300.0) ** 4 - 1.0)
+
+    plain = find_lr(step, widen=0)
+    assert plain.suggestion is None and "never went 1% below" in plain.reason
+    r = find_lr(step)
+    assert len(r.lrs) > 100 and r.stop_reason != "completed"
+    w = window(r.lrs, r.losses, r.smoothed, r.usable)
+    assert 150.0 <= breakdown_edge(w) <= 600.0
+    assert 30.0 < r.suggest() < 300.0  # the one-cycle peak: edge / 5, in the fall
+    assert r.lrs[0] < r.suggest(target="constant") < r.suggest()
+
+
+def test_a_test_that_rose_at_once_is_not_widened():
+    # a loss that rises from the first steps: no window, and more rate is no remedy
+    calls = []
+
+    def step(lr: float) -> float:
+        calls.append(lr)
+        return 1.0 + len(calls)
+
+    r = find_lr(step, diverge=1e9, spike=1e9)
+    assert r.stop_reason == "completed" and len(calls) == 100 and r.suggestion is None
+
+
 @pytest.mark.parametrize("widen", [-1, "2", None])
 def test_bad_widen_is_refused_by_name(widen):
     with pytest.raises((ValueError, TypeError), match="widen"):

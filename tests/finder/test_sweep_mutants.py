@@ -133,14 +133,14 @@ def test_divergence_at_the_second_step_stops_the_test():
 
 def test_the_stopping_rules_are_strict_inequalities():
     # smoothing 0: the smoothed loss is the raw loss; exactly spike x best or diverge x best is no stop
-    r = find_lr(script([1.0, 10.0]), start=1e-3, end=1e-1, num_steps=5, smoothing=0.0, diverge=100.0)
+    r = find_lr(script([1.0, 10.0]), start=1e-3, end=1e-1, num_steps=5, widen=0, smoothing=0.0, diverge=100.0)
     assert r.stop_reason == "completed" and r.losses.tolist() == [1.0, 10.0, 1.0, 1.0, 1.0]
-    r = find_lr(script([1.0, 4.0]), start=1e-3, end=1e-1, num_steps=5, smoothing=0.0, diverge=4.0)
+    r = find_lr(script([1.0, 4.0]), start=1e-3, end=1e-1, num_steps=5, widen=0, smoothing=0.0, diverge=4.0)
     assert r.stop_reason == "completed" and r.smoothed.tolist() == [1.0, 4.0, 1.0, 1.0, 1.0]
     # and just past them, a stop
-    r = find_lr(script([1.0, 10.5]), start=1e-3, end=1e-1, num_steps=5, smoothing=0.0, diverge=100.0)
+    r = find_lr(script([1.0, 10.5]), start=1e-3, end=1e-1, num_steps=5, widen=0, smoothing=0.0, diverge=100.0)
     assert r.stop_reason == "spike" and len(r.lrs) == 2
-    r = find_lr(script([1.0, 4.5]), start=1e-3, end=1e-1, num_steps=5, smoothing=0.0, diverge=4.0)
+    r = find_lr(script([1.0, 4.5]), start=1e-3, end=1e-1, num_steps=5, widen=0, smoothing=0.0, diverge=4.0)
     assert r.stop_reason == "diverged" and len(r.lrs) == 2
 
 

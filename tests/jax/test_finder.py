@@ -99,3 +99,23 @@ def test_bad_input_names_the_argument():
         find_lr(lambda p, s, b, lr: (p, s, 1.0), params, (), [], num_steps=5)
     with pytest.raises(ValueError, match="start must be < end|start"):
         find_lr(lambda p, s, b, lr: (p, s, 1.0), params, (), _digits(), start=1.0, end=0.1)
+
+
+def test_the_driver_reads_its_curve_with_the_cores_rule_widening_included():
+    # issue 15: one rule for every framework (Adam never breaks down by 1e-3 here: widened)
+    from tests.finder.replay import assert_core_reads_the_same
+
+    params, loss_fn = _model()
+    tx = optax.inject_hyperparams(optax.adam)(learning_rate=1e-3)
+
+    def train_step(p, s, batch, lr):
+        s.hyperparams["learning_rate"] = lr
+        loss, g = jax.value_and_grad(loss_fn)(p, *batch)
+        u, s = tx.update(g, s, p)
+        return optax.apply_updates(p, u), s, loss
+
+    res = find_lr(train_step, params, tx.init(params), _digits(), start=1e-6, end=1e-3, num_steps=40)
+    assert len(res.lrs) > 40
+    assert res.suggest(target="one_cycle") > 0 and res.suggest(target="constant") > 0
+    assert_core_reads_the_same(res, start=1e-6, end=1e-3, num_steps=40)
+

@@ -106,7 +106,8 @@ def find_lr(step_fn: Callable[[float], Any], *, start: float = 1e-7, end: float 
             ``rule="settled"``; ``False`` never. ``True`` needs ``reset`` (then
             ``suggest(rule="settled")`` can be read next to the default).
         widen: when an exponential test ran to ``end`` and the loss never broke down (its
-            breakdown edge would be the last rate: only a lower bound), the test goes on at the
+            breakdown edge would be the last rate: only a lower bound), or had not even started to
+            fall (every rate was too low), the test goes on at the
             same ratio per step for up to ``widen`` more decades (:data:`WIDEN` = 2, the default:
             25 steps with the other defaults), stopping as usual -- so a model that tolerates
             large rates still gets an edge to back off from instead of no suggestion. ``0`` never
@@ -188,10 +189,11 @@ def widened_rates(planned: np.ndarray, decades: float) -> np.ndarray:
 
 
 def _widen(sweep: Sweep, step_fn: Callable[[float], Any], opts: dict[str, Any], bar: Progress) -> Sweep:
-    """Continue a test that ran to its end without the loss breaking down (see ``widen``): the
+    """Continue a test that ran to its end without the loss breaking down, or before it fell (see
+    ``widen``): the
     recorded steps are replayed through the same stopping rules (no training), then the model,
     left where the test ended, trains on at the widened rates."""
-    from lrkit.finder.rules import NoSuggestion, breakdown_edge, censored, window
+    from lrkit.finder.rules import RISE, NoSuggestion, breakdown_edge, censored, smoothed_floor, window
 
     if sweep.stop_reason != "completed":
         return sweep
@@ -200,7 +202,14 @@ def _widen(sweep: Sweep, step_fn: Callable[[float], Any], opts: dict[str, Any], 
         if not censored(w, breakdown_edge(w)):
             return sweep
     except NoSuggestion:
-        return sweep  # too few points or no fall of the loss: more rate is no remedy
+        # no analysis window: the loss rose almost at once (more rate is no remedy), or it has not
+        # fallen yet -- the rates were too low, and the rates past `end` are the remedy
+        n = int(sweep.usable)
+        if n < 4:
+            return sweep
+        z, floor, _ = smoothed_floor(sweep.lrs[:n], sweep.losses[:n])
+        if np.any(z > RISE * floor):
+            return sweep
     extra = widened_rates(sweep.planned, opts["widen"])
     recorded = iter(sweep.losses.tolist())
     n_recorded = len(sweep.losses)

@@ -178,3 +178,14 @@ def test_grouped_optimizer_keeps_its_ratios_and_is_restored():
     assert len(res.lrs) >= 2
     assert same(before, state(model))
     assert isinstance(model.optimizer.inner._learning_rate, LearningRateSchedule)
+
+
+def test_the_driver_reads_its_curve_with_the_cores_rule_widening_included():
+    # issue 15: one rule for every framework (Adam never breaks down by 1e-3 here: widened)
+    from tests.finder.replay import assert_core_reads_the_same
+
+    model = _compiled(seed=3, schedule=False)
+    res = find_lr(model, X, Y, batch_size=32, start=1e-6, end=1e-3, num_steps=40, progress=False)
+    assert len(res.lrs) > 40
+    assert_core_reads_the_same(res, start=1e-6, end=1e-3, num_steps=40)
+
