@@ -308,3 +308,26 @@ def test_bar_summary_gives_the_suggestion_to_three_significant_digits(capsys):
     text = f"{float(mantissa):.2f}e{exponent}"
     assert descriptions(capsys.readouterr().err)[-1] == (f"lr range test: suggestion {text} "
                                                          "(lrkit, one_cycle; stop: completed)")
+
+
+def test_a_test_that_has_not_fallen_is_widened_unless_it_rose_by_half():
+    # no analysis window in either case (the loss never fell below its start); a step from 2 to 3
+    # is a rise of exactly 1.5x the floor -- not above it, so the test is widened (25 steps)...
+    calls = []
+
+    def step_to(high: float):
+        def step(lr: float) -> float:
+            calls.append(lr)
+            return 2.0 if len(calls) <= 50 else high
+        return step
+
+    assert len(find_lr(step_to(3.0)).lrs) == 125
+    # ...and one a hair above it is a rise: more rate is no remedy, no widening
+    calls.clear()
+    assert len(find_lr(step_to(3.0 * (1 + 1e-9))).lrs) == 100
+
+
+def test_a_flat_test_of_four_steps_is_widened_three_is_not():
+    # four points are enough to look for a rise (and there is none): two decades more at 10x a step
+    assert len(find_lr(lambda lr: 1.0, start=1e-4, end=1e-1, num_steps=4).lrs) == 6
+    assert len(find_lr(lambda lr: 1.0, start=1e-3, end=1e-1, num_steps=3).lrs) == 3
