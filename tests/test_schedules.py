@@ -209,3 +209,13 @@ def test_sequence_reports_nested_phase_boundaries():
     # an inner boundary beyond its phase's window is not shown
     cut = lrkit.sequence([lrkit.Piecewise((1.0, 0.5), (150,)), lrkit.Constant(0.1)], [100])
     assert cut.phase_boundaries() == (100.0,)
+
+
+def test_wsd_without_a_stable_stage_has_one_boundary_not_a_repeated_one():
+    # the warmup ends where the decay starts (5 + 5 = 10): one phase change at 5, not (5, 5)
+    wsd = lrkit.WarmupStableDecay
+    assert wsd(1.0, total=10, decay_steps=5, warmup_steps=5).phase_boundaries() == (5.0,)
+    assert wsd(1.0, total=12, decay_steps=5, warmup_steps=5).phase_boundaries() == (5.0, 7.0)
+    assert wsd(1.0, total=12, decay_steps=5).phase_boundaries() == (7.0,)
+    assert wsd(1.0, total=12, decay_steps=5, warmup_steps=0.5).phase_boundaries() == (0.5, 7.0)
+

@@ -83,7 +83,7 @@ class WarmupStableDecay(Schedule, name="wsd"):
 
     def phase_boundaries(self) -> tuple[float, ...]:
         bounds = [self.decay_start]
-        if self.warmup_steps > 0:
+        if 0 < self.warmup_steps < self.decay_start:  # no stable stage: the warmup ends at the decay
             bounds.insert(0, self.warmup_steps)
         return tuple(bounds)
 
