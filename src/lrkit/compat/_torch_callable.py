@@ -31,8 +31,10 @@ def _to_float(fn_name: str, value: Any) -> float:
                         f"({type(value).__name__})") from None
 
 
-def elementwise(fn: Callable[[int], float], t: Any, ops: Any, what: str = "lr_lambda") -> Any:
-    """``fn(int(t))`` for every element of ``t``, as the same kind of value as ``t``."""
+def elementwise(fn: Callable[[int], float], t: Any, ops: Any, what: str = "lr_lambda",
+                is_what: str = "is a Python function") -> Any:
+    """``fn(int(t))`` for every element of ``t``, as the same kind of value as ``t``; ``what``
+    and ``is_what`` name the value in the error under ``jax.jit``."""
     if ops.name == "python":
         return _to_float(what, fn(int(t)))
     import numpy as np
@@ -41,7 +43,7 @@ def elementwise(fn: Callable[[int], float], t: Any, ops: Any, what: str = "lr_la
         try:
             host = np.asarray(t)
         except Exception:  # a tracer: no concrete value exists
-            raise TypeError(f"{what} is a Python function: it cannot be evaluated inside "
+            raise TypeError(f"{what} {is_what}: it cannot be evaluated inside "
                             "jax.jit; evaluate the schedule on concrete steps") from None
     elif ops.name == "torch":
         host = t.detach().cpu().numpy()

@@ -154,7 +154,8 @@ class _Timm(RelativeMixin, Schedule):
             value = self._curve(t, ops)
         if s.noise_range_t is None:
             return value
-        noise = elementwise(self._noise_at, t, ops, "noise")
+        noise = elementwise(self._noise_at, t, ops, "noise",
+                            "is drawn on the host (timm's generator, seeded per step)")
         return value + value * noise
 
     def _noise_at(self, t: int) -> float:
