@@ -214,11 +214,6 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
        "empty prefix, which only a glob matching everything matches, and that glob matched the whole name"
        for m in ("while cut > 0:", "while cut >= 1:")},
     # compose.py
-    **{("Warmup.__post_init__", '_check.boolean("prefix", self.prefix, o)', f"_check.boolean({m})"):
-       "Warmup checks prefix twice; the first check (before target) has raised on a bad value already, so "
-       "the second never raises (the first one's mutants are killed)" for m in (
-        'None, self.prefix, o', '"prefix", self.prefix, None', '"prefix", self.prefix, ',
-        '"XXprefixXX", self.prefix, o', '"PREFIX", self.prefix, o')},
     ("Sequence.phase_boundaries", "if lo < x < hi:", "if lo < x <= hi:"):
         "x == hi is the next boundary of the sequence, already in the set (the last hi is inf)",
     # torch/scheduler.py

@@ -58,7 +58,6 @@ class Warmup(Schedule, name="warmup"):
         set_field(self, "target", float(self.schedule(0.0 if self.prefix else self.steps)))
         set_field(self, "start", _check.non_negative("start", self.start, o))
         _check.choice("shape", self.shape, WARMUP_SHAPES, o)
-        _check.boolean("prefix", self.prefix, o)
         if self.shape == "exponential":
             if self.start <= 0:
                 raise ValueError(f"{o}: start must be > 0 for shape='exponential', got "
