@@ -315,3 +315,25 @@ def test_the_first_rate_band_ends_at_one_plus_1e_9_times_it_inclusive():
     with pytest.raises(NoSuggestion, match=r"^rule 'minimum' points at the first rate of the test \(1\)"):
         result(10.00000001).suggest("minimum")
     assert result(10.0000001).suggest("minimum") == pytest.approx(1.00000001, rel=1e-15)
+
+
+@pytest.mark.parametrize("stop, last", [("spike", 50.0), ("diverged", 5.0), ("non-finite", math.nan)])
+def test_a_loss_that_broke_down_without_falling_says_so(stop, last):
+    # issue 15's deep tanh MLP on circles: the loss sits at log 2 through the test, then explodes.
+    # The reason says it broke down without falling, where and how, and what to change
+    it = iter([0.69] * 60 + [last])
+    r = find_lr(lambda lr: next(it), start=1e-7, end=10.0, num_steps=100,
+                smoothing=0.0 if stop == "diverged" else 0.98)
+    assert r.stop_reason == stop and r.suggestion is None
+    assert r.reason == ("the loss never went 1% below its first value (allowing for its noise): start the "
+                        "test at a lower rate, run more steps, or check that the step function trains the "
+                        f"model; it broke down ({stop}) at {r.lrs[-1]:.3g} without falling first: the model "
+                        "may need more steps at each rate to start learning (a larger num_steps)")
+    with pytest.raises(NoSuggestion, match="without falling first"):
+        r.suggest(target="constant")
+
+
+def test_a_flat_loss_that_ran_to_its_end_keeps_the_plain_reason():
+    r = find_lr(lambda lr: 0.69, num_steps=30, start=1e-4, end=1e-2)  # widened, still flat: completed
+    assert r.stop_reason == "completed"
+    assert r.reason.startswith("the loss never went 1% below") and "broke down" not in r.reason

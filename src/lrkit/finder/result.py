@@ -90,7 +90,7 @@ class FinderResult:
                 raise NoSuggestion(f"only {len(values)} of {len(self.runs)} runs had enough usable "
                                    "points to suggest a rate")
             return log_median(values)
-        w = window(self.lrs, self.losses, self.smoothed, self.usable)
+        w = self._window()
         if rule == "settled" and self.settled is None:
             raise NoSuggestion("no settled sweep was run: use find_lr(..., settle=True) (it needs reset)")
         value = (RULES["lrkit"](w, target, self.settled) if rule == "settled"
@@ -100,6 +100,21 @@ class FinderResult:
                 f"rule {rule!r} points at the first rate of the test ({w.lrs[0]:.3g}) or below it, an "
                 "edge of the sweep, not a tested rate: start the test at a lower rate")
         return value
+
+    def _window(self) -> Any:
+        """The analysis window; when there is none because the loss never fell, yet the test
+        stopped on a breakdown, the reason says so (more steps per rate, not a lower start, is
+        then the likelier remedy: the model did not start learning before the rate broke it)."""
+        try:
+            return window(self.lrs, self.losses, self.smoothed, self.usable)
+        except NoSuggestion as exc:
+            if self.stop_reason in ("spike", "diverged", "non-finite") and str(exc).startswith(
+                    "the loss never went"):
+                raise NoSuggestion(
+                    f"{exc}; it broke down ({self.stop_reason}) at {self.lrs[-1]:.3g} without falling "
+                    "first: the model may need more steps at each rate to start learning (a larger "
+                    "num_steps)") from None
+            raise
 
     @property
     def suggestion(self) -> float | None:
