@@ -327,7 +327,11 @@ def test_a_test_that_has_not_fallen_is_widened_unless_it_rose_by_half():
     assert len(find_lr(step_to(3.0 * (1 + 1e-9))).lrs) == 100
 
 
-def test_a_flat_test_of_four_steps_is_widened_three_is_not():
-    # four points are enough to look for a rise (and there is none): two decades more at 10x a step
+def test_a_short_flat_test_is_widened_a_short_rising_one_is_not():
+    # too few points for a window, none of them a rise: two decades more at 10x a step
     assert len(find_lr(lambda lr: 1.0, start=1e-4, end=1e-1, num_steps=4).lrs) == 6
-    assert len(find_lr(lambda lr: 1.0, start=1e-3, end=1e-1, num_steps=3).lrs) == 3
+    assert len(find_lr(lambda lr: 1.0, start=1e-3, end=1e-1, num_steps=3).lrs) == 5
+    # a rise within the first points cuts the window: no widening
+    it = iter([1.0, 1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 2.0])
+    r = find_lr(lambda lr: next(it), start=1e-3, end=1e-1, num_steps=8, diverge=100.0, spike=100.0)
+    assert r.stop_reason == "completed" and len(r.lrs) == 8

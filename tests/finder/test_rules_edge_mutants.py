@@ -92,3 +92,88 @@ def test_a_censored_edge_says_where_the_test_ended():
         edge(w, "constant")
     assert str(why.value) == ("the loss never broke down up to the last rate of the test (1), so the test "
                               "found no upper limit to back off from: run it to a higher end rate")
+
+
+# ----------------------------------------------------------------------------- why there is no window
+def test_no_suggestion_says_nothing_of_a_window_unless_told():
+    exc = NoSuggestion("some reason")
+    assert (str(exc), exc.cause, exc.rose) == ("some reason", "other", False)
+
+
+def test_too_few_points_names_its_cause_and_whether_the_loss_rose():
+    from lrkit.finder import find_lr
+    from lrkit.finder.rules import window
+
+    # four points doubling each step: no noise (the log rises straight), a rise of 2.25x at once
+    it = iter([1.0, 2.0, 4.0, 8.0])
+    r = find_lr(lambda lr: next(it), start=1e-3, end=1e-1, num_steps=4, diverge=1e9, spike=1e9)
+    assert len(r.lrs) == 4  # the loss rose: not widened
+    with pytest.raises(NoSuggestion) as why:
+        window(r.lrs, r.losses, r.smoothed, r.usable)
+    assert (why.value.cause, why.value.rose) == ("few_points", True)
+    assert str(why.value) == ("only 1 usable point(s) in the range test (at least 10 needed): the loss "
+                              "broke down almost at once -- start the test at a lower rate or check the "
+                              "step function")
+    # nine flat points: too few, but no rise -- the rates ran out
+    flat = np.ones(9)
+    with pytest.raises(NoSuggestion) as why:
+        window(np.geomspace(1e-3, 1e-1, 9), flat, flat, 9)
+    assert (why.value.cause, why.value.rose) == ("few_points", False)
+
+
+def test_ten_points_are_a_window():
+    from lrkit.finder.rules import window
+
+    lrs = np.geomspace(1e-4, 1e-1, 10)
+    losses = np.linspace(2.0, 1.0, 10)
+    w = window(lrs, losses, losses, 10)
+    assert len(w.lrs) == 10
+
+
+def test_a_loss_that_never_fell_names_its_cause():
+    from lrkit.finder.rules import window
+
+    lrs = np.geomspace(1e-4, 1e-1, 30)
+    flat = np.ones(30)
+    with pytest.raises(NoSuggestion) as why:
+        window(lrs, flat, flat, 30)
+    assert (why.value.cause, why.value.rose) == ("no_fall", False)
+
+
+# ----------------------------------------------------------------------------- the fall, exactly
+# Curves made of flat pieces have no batch noise (the median second difference of log loss is 0),
+# so the robust floor is the running minimum of the centred average; 12 points over 2 decades
+# give a half-width of 1 point (weights 1, 2, 1).
+def _window_of(values: list[float]):
+    from lrkit.finder.rules import window
+
+    v = np.asarray(values, dtype=np.float64)
+    return window(np.geomspace(1e-3, 10.0 ** (-3 + 2 * (len(v) - 1) / 11), len(v)), v, v, len(v))
+
+
+def test_the_start_is_the_median_of_the_first_five_losses():
+    # alternating 3 / 1.6, then flat at 3: the centred average is 2.3 where it alternates. The
+    # first five losses have median 3 (the fall to 2.3 is 23%); the first six would have 2.3
+    # (no fall)
+    w = _window_of([3.0, 1.6, 3.0, 1.6, 3.0, 1.6] + [3.0] * 30)
+    assert w.centred_argmin == 5
+
+
+def test_the_fall_is_read_at_the_windows_last_point():
+    # flat at 1, the last point 0.97: only the last centred value (0.97) is 1% below the start;
+    # the one before it is (1 + 2 + 0.97) / 4 = 0.9925
+    w = _window_of([1.0] * 11 + [0.97])
+    assert w.centred_argmin == 11
+
+
+def test_a_fall_of_exactly_one_percent_is_not_a_fall():
+    flat = [1.0] * 6 + [0.99] * 30
+    with pytest.raises(NoSuggestion) as why:
+        _window_of(flat)
+    assert why.value.cause == "no_fall"
+
+
+def test_a_minimum_at_the_second_point_is_a_window():
+    # 2, 1, then 1.6: the centred minimum is at index 1 ((2 + 2 + 1.6) / 4 = 1.4), the start 1.6
+    w = _window_of([2.0, 1.0] + [1.6] * 30)
+    assert w.centred_argmin == 1

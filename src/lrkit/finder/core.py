@@ -193,7 +193,7 @@ def _widen(sweep: Sweep, step_fn: Callable[[float], Any], opts: dict[str, Any], 
     ``widen``): the
     recorded steps are replayed through the same stopping rules (no training), then the model,
     left where the test ended, trains on at the widened rates."""
-    from lrkit.finder.rules import RISE, NoSuggestion, breakdown_edge, censored, smoothed_floor, window
+    from lrkit.finder.rules import NoSuggestion, breakdown_edge, censored, window
 
     if sweep.stop_reason != "completed":
         return sweep
@@ -201,14 +201,10 @@ def _widen(sweep: Sweep, step_fn: Callable[[float], Any], opts: dict[str, Any], 
         w = window(sweep.lrs, sweep.losses, sweep.smoothed, sweep.usable)
         if not censored(w, breakdown_edge(w)):
             return sweep
-    except NoSuggestion:
-        # no analysis window: the loss rose almost at once (more rate is no remedy), or it has not
-        # fallen yet -- the rates were too low, and the rates past `end` are the remedy
-        n = int(sweep.usable)
-        if n < 4:
-            return sweep
-        z, floor, _ = smoothed_floor(sweep.lrs[:n], sweep.losses[:n])
-        if np.any(z > RISE * floor):
+    except NoSuggestion as exc:
+        # no analysis window: the loss rose before one formed (more rate is no remedy), or it has
+        # not fallen yet -- the rates were too low, and the rates past `end` are the remedy
+        if exc.rose:
             return sweep
     extra = widened_rates(sweep.planned, opts["widen"])
     recorded = iter(sweep.losses.tolist())

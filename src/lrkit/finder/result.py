@@ -108,8 +108,7 @@ class FinderResult:
         try:
             return window(self.lrs, self.losses, self.smoothed, self.usable)
         except NoSuggestion as exc:
-            if self.stop_reason in ("spike", "diverged", "non-finite") and str(exc).startswith(
-                    "the loss never went"):
+            if exc.cause == "no_fall" and self.stop_reason in ("spike", "diverged", "non-finite"):
                 raise NoSuggestion(
                     f"{exc}; it broke down ({self.stop_reason}) at {self.lrs[-1]:.3g} without falling "
                     "first: the model may need more steps at each rate to start learning (a larger "

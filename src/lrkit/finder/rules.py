@@ -32,7 +32,16 @@ TARGETS = ("one_cycle", "constant")
 
 
 class NoSuggestion(ValueError):
-    """The range test has too few usable points (or no decrease of the loss) to suggest a rate."""
+    """The range test has too few usable points (or no decrease of the loss) to suggest a rate.
+
+    ``cause`` says which, when the analysis window is what is missing: ``"few_points"``,
+    ``"no_fall"`` (``"other"`` for every other reason); ``rose`` whether the loss rose (the window
+    was cut at a breakdown) -- a test that has neither fallen nor risen ran out of rates."""
+
+    def __init__(self, *args: object, cause: str = "other", rose: bool = False) -> None:
+        super().__init__(*args)
+        self.cause = cause
+        self.rose = rose
 
 
 @dataclass(frozen=True)
@@ -45,7 +54,6 @@ class Window:
     usable_lrs: np.ndarray
     usable_losses: np.ndarray
     centred: np.ndarray | None = None
-    noise: float = 0.0
 
     @property
     def argmin(self) -> int:
@@ -88,24 +96,26 @@ def window(lrs: np.ndarray, losses: np.ndarray, smoothed: np.ndarray, usable: in
     """
     n = int(usable)
     n_all = n
-    sigma = 0.0
-    if n >= 4:
+    if n >= 4:  # (fewer points are fewer than MIN_POINTS: no window, sigma is never read)
         z, floor, sigma = smoothed_floor(lrs[:n], losses[:n])
         risen = np.nonzero(z > RISE * floor)[0]
         if len(risen):
             n = int(risen[0])
+    rose = n < n_all
     if n < MIN_POINTS:
         raise NoSuggestion(
             f"only {n} usable point(s) in the range test (at least {MIN_POINTS} needed): the loss "
-            "broke down almost at once -- start the test at a lower rate or check the step function")
+            "broke down almost at once -- start the test at a lower rate or check the step function",
+            cause="few_points", rose=rose)
     z = centered(losses[:n_all], half_width(lrs[:n_all]))[:n]
-    w = Window(lrs[:n], losses[:n], smoothed[:n], lrs[:n_all], losses[:n_all], z, sigma)
+    w = Window(lrs[:n], losses[:n], smoothed[:n], lrs[:n_all], losses[:n_all], z)
     start = float(np.median(losses[: min(5, n)]))
     floor_end = float(robust_floor(z, sigma, centered_noise(n_all, half_width(lrs[:n_all]))[:n])[-1])
     if w.centred_argmin == 0 or not floor_end < (1.0 - MIN_DROP) * start:
         raise NoSuggestion(
             f"the loss never went {MIN_DROP:.0%} below its first value (allowing for its noise): start "
-            "the test at a lower rate, run more steps, or check that the step function trains the model")
+            "the test at a lower rate, run more steps, or check that the step function trains the model",
+            cause="no_fall", rose=rose)
     return w
 
 
