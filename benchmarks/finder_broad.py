@@ -2,8 +2,9 @@
 every candidate rule scored on a development and a held-out half.
 
 Run through ``python benchmarks/bench_finder_quality.py --suite broad [--phase PHASE]``, PHASE one of
-truth|curves|score|train|candidates|fresh|fresh2|issue5
-(``candidates``: the second round of rules, :mod:`finder_candidates`).
+truth|curves|score|train|candidates|fresh|fresh2|fresh3|issue5|ceiling
+(``candidates``: the second round of rules, :mod:`finder_candidates`; ``ceiling``: round 6, the
+bounds of any range-test reading, :mod:`finder_ceiling`).
 
 * **truth** -- for each of the 24 tasks of :mod:`finder_tasks` and both schedules (a one-cycle peak,
   a constant rate), train at every rate of :data:`GRID` with :data:`TRUTH_SEEDS` seeds. The *band*
@@ -144,14 +145,18 @@ def main(phase: str) -> None:
         import finder_candidates
 
         finder_candidates.run(dev, held)
-    if phase in ("fresh", "fresh2"):
+    if phase in ("fresh", "fresh2", "fresh3"):
         import finder_fresh
 
-        finder_fresh.run(second=phase == "fresh2")
+        finder_fresh.run(phase)
     if phase == "issue5":
         import finder_issue5_check
 
         finder_issue5_check.run()
+    if phase == "ceiling":
+        import finder_ceiling
+
+        finder_ceiling.run()
 
 
 # ----------------------------------------------------------------------------- range tests
@@ -368,13 +373,15 @@ def fixed_rules() -> dict[str, Any]:
 
 
 def score_rows(rule: Any, names: list[str], sched: str, feats: dict[tuple[str, int], Any],
-               truths: dict[str, Any]) -> list[dict[str, Any]]:
+               truths: dict[str, Any], with_name: bool = False) -> list[dict[str, Any]]:
+    """Every task x finder seed scored: ``rule(features, schedule)``, or with ``with_name``
+    ``rule(features, task name)`` (a rule that knows its schedule and reads the task)."""
     rows = []
     for name in names:
         task = ft.BY_NAME[name]
         t = truths[name][sched]
         for seed in FINDER_SEEDS:
-            lr = rule(feats[(name, seed)], sched)
+            lr = rule(feats[(name, seed)], name if with_name else sched)
             g = gap(task, t, lr) if lr is not None else math.inf
             rows.append({"task": name, "seed": seed, "lr": lr, "gap": g,
                          "in_band": lr is not None and in_band(lr, t["band"])})

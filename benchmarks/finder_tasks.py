@@ -102,7 +102,27 @@ FRESH2: tuple[Task, ...] = (
     Task("linnerud_mlp_sgdm", "linnerud", "mlp", "sgdm", 8, 40),
     Task("wine_linear_sgd", "wine", "linear", "sgd", 8, 30),
 )
-BY_NAME = {t.name: t for t in TASKS + FRESH + FRESH2}
+# Issue 15, round 7: a third fresh set, added after round 6 had measured the ceiling of a reading on
+# all 56 tasks above -- tests the round-6 rule pre-registered in finder_fresh.py (--phase fresh3).
+FRESH3: tuple[Task, ...] = (
+    Task("wine_resln_adam", "wine", "resmlp_ln", "adam", 32, 25),
+    Task("iris_mlp_nesterov", "iris", "mlp", "nesterov", 8, 40),
+    Task("cancer_linear_adamw", "cancer", "linear", "adamw", 64, 30),
+    Task("cancer_resln_sgd", "cancer", "resmlp_ln", "sgd", 32, 15),
+    Task("digits_cnn_rmsprop", "digits_img", "cnn", "rmsprop", 64, 4),
+    Task("digits_lstm_sgdm", "digits_seq", "lstm", "sgdm", 32, 6),
+    Task("digits_tfm_sgdm", "digits_seq", "transformer", "sgdm", 64, 5),
+    Task("digits_resbn_adamw", "digits", "resmlp_bn", "adamw", 256, 12),
+    Task("digits_linear_adam", "digits", "linear", "adam", 64, 20),
+    Task("synth_linear_nesterov", "synth", "linear", "nesterov", 128, 5),
+    Task("synth_deep_adamw", "synth", "deep_tanh", "adamw", 64, 3),
+    Task("moons_resln_rmsprop", "moons", "resmlp_ln", "rmsprop", 32, 15),
+    Task("circles_mlp_sgd", "circles", "mlp", "sgd", 16, 20, "plain SGD"),
+    Task("regr_resbn_adam", "regr", "resmlp_bn", "adam", 64, 15),
+    Task("friedman_mlp_nesterov", "friedman", "mlp", "nesterov", 32, 8),
+    Task("diabetes_deep_sgdm", "diabetes", "deep_tanh", "sgdm", 32, 20),
+)
+BY_NAME = {t.name: t for t in TASKS + FRESH + FRESH2 + FRESH3}
 REGRESSION = ("diabetes", "linnerud", "regr", "friedman")
 
 
