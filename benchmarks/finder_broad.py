@@ -269,7 +269,7 @@ def features(c: dict[str, Any], task: str) -> dict[str, Any]:
     import bench_finder_quality as bq
 
     from lrkit.finder import FinderResult, NoSuggestion
-    from lrkit.finder.rules import breakdown_edge, censored, window
+    from lrkit.finder.rules import breakdown_edge, censored
 
     ours = replay(c["open_wide"])  # the test without widening (the default until round 4)
     f_wide = replay(c["open_wide"], widen=2.0)
@@ -277,7 +277,7 @@ def features(c: dict[str, Any], task: str) -> dict[str, Any]:
     kind = "adaptive" if ft.BY_NAME[task].opt in ("adam", "adamw", "rmsprop") else "sgd"
     f: dict[str, Any] = {"result": ours, "kind": kind, "result_wide": f_wide}
     try:
-        w = window(ours.lrs, ours.losses, ours.smoothed, ours.usable)
+        w = ours._window()  # marked stopped on a breakdown, as the library reads it
         e = breakdown_edge(w)
         f["edge"] = None if censored(w, e) else e
         f["cap"] = float(w.lrs[w.centred_argmin - 1])
@@ -289,7 +289,7 @@ def features(c: dict[str, Any], task: str) -> dict[str, Any]:
     f["settled_result"] = settled
     plain = replay(c["open"])  # round 1: no widening; constant rate from the settled sweep
     try:
-        wp = window(plain.lrs, plain.losses, plain.smoothed, plain.usable)
+        wp = plain._window()
         open_end = censored(wp, breakdown_edge(wp))
     except NoSuggestion:
         open_end = True

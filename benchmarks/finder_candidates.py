@@ -45,7 +45,7 @@ import finder_broad as fb
 import finder_tasks as ft
 
 from lrkit.finder import NoSuggestion
-from lrkit.finder.rules import minimum, valley, window
+from lrkit.finder.rules import minimum, valley
 
 DIVISORS = (0.1, 0.2, 0.3, 0.5, 0.7, 1.0, 1.5, 2.0, 3.0, 4.0, 5.0, 6.0, 8.0, 10.0, 12.0, 15.0, 20.0, 30.0,
             40.0, 60.0)
@@ -63,7 +63,7 @@ def edge_features(r: Any) -> dict[str, float | None]:
     from lrkit.finder.rules import breakdown_edge, censored
 
     try:
-        w = window(r.lrs, r.losses, r.smoothed, r.usable)
+        w = r._window()
         e = breakdown_edge(w)
     except NoSuggestion:
         return {"edge": None, "cap": None, "cmin": None, "first": None}
@@ -79,7 +79,7 @@ def extra_features(f: dict[str, Any], wide: bool = True) -> dict[str, Any]:
         f.update(edge_features(f["result_wide"]))
     r = f.get("result_wide", f["result"]) if wide else f["result"]
     try:
-        w = window(r.lrs, r.losses, r.smoothed, r.usable)
+        w = r._window()
         f["valley"] = valley(w, "one_cycle")
         f["minimum10"] = minimum(w, "one_cycle")
     except NoSuggestion:
@@ -99,7 +99,7 @@ def descent_points(r: Any) -> dict[float, float | None]:
     from lrkit.finder.rules import half_descent
 
     try:
-        w = window(r.lrs, r.losses, r.smoothed, r.usable)
+        w = r._window()
     except NoSuggestion:
         return dict.fromkeys(DESCENT_FRACTIONS)
     return {q: half_descent(w, q) for q in DESCENT_FRACTIONS}

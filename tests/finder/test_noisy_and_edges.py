@@ -277,3 +277,35 @@ def test_any_curve_suggestion_and_suggest_agree_and_never_an_edge(values, noise)
     for target in ("one_cycle", "constant"):
         for s in r.suggestions(target).values():
             assert s is None or (r.lrs[0] < s < r.lrs[r.usable - 1])
+
+
+def _flat_then_spike(lr: float) -> float:
+    """A loss that falls, lies flat, and jumps tenfold at 0.05 with no rise before it: the test
+    stops there on a spike."""
+    return 50.0 if lr >= 0.05 else 0.1 + 1.0 / (1.0 + 1e4 * lr)
+
+
+@pytest.mark.parametrize("target", ["one_cycle", "constant"])
+def test_a_test_stopped_by_a_spike_is_not_read_as_never_breaking_down(target: str) -> None:
+    # Before: the edge sat at the last usable rate and counted as censored, so there was no
+    # suggestion and the reason said "the loss never broke down ... run it to a higher end rate"
+    # -- on a test that had stopped because the loss broke down (issue 15, round 7: RMSprop on
+    # diabetes, one seed of three).
+    r = find_lr(_flat_then_spike, target=target)
+    assert r.stop_reason == "spike"
+    last = float(r.lrs[r.usable - 1])
+    assert last < 0.05 <= float(r.lrs[-1])
+    s = r.suggest(target=target)
+    assert r.suggestion == s and r.reason is None
+    w = r._window()
+    assert w.stopped and breakdown_edge(w) == pytest.approx(last)  # no rise before the spike
+    if target == "one_cycle":
+        assert s == pytest.approx(min(last / 5.0, float(w.lrs[w.centred_argmin - 1])))
+    assert float(r.lrs[0]) < s < last
+
+
+def test_a_test_that_ran_out_of_rates_is_still_censored() -> None:
+    # the same curve cut before the spike: the loss never broke down, the edge is a lower bound
+    r = find_lr(_flat_then_spike, end=0.04, widen=0)
+    assert r.stop_reason == "completed"
+    assert r.suggestion is None and "never broke down" in r.reason

@@ -225,15 +225,15 @@ def _settle(result: FinderResult, step_fn: Callable[[float], Any],
     """Reset the model and run the settled sweep from the range test's breakdown edge -- not when
     the test has no analysis window (no suggestion to refine) or never broke down (its edge is
     then only a lower bound: the last rate tested)."""
-    from lrkit.finder.rules import NoSuggestion, breakdown_edge, window
+    from lrkit.finder.rules import NoSuggestion, breakdown_edge, censored
     from lrkit.finder.settle import reference_loss, run_settled
 
     try:
-        w = window(result.lrs, result.losses, result.smoothed, result.usable)
+        w = result._window()
     except NoSuggestion:
         return result
     edge = breakdown_edge(w)
-    if edge >= w.usable_lrs[-1] * (1.0 - 1e-12):
+    if censored(w, edge):
         return result
     reset()
     settled = run_settled(step_fn, edge, reference_loss(result.losses))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -16,6 +16,7 @@ from lrkit.finder.settle import Settled
 __all__ = ["FinderResult", "SCHEDULE_KINDS"]
 
 SCHEDULE_KINDS = ("one_cycle", "constant", "warmup_cosine")
+BREAKDOWNS = ("spike", "diverged", "non-finite")  # stop reasons that are a breakdown of the loss
 
 
 @dataclass(frozen=True, eq=False)
@@ -102,18 +103,22 @@ class FinderResult:
         return value
 
     def _window(self) -> Any:
-        """The analysis window; when there is none because the loss never fell, yet the test
-        stopped on a breakdown, the reason says so (more steps per rate, not a lower start, is
-        then the likelier remedy: the model did not start learning before the rate broke it)."""
+        """The analysis window, marked ``stopped`` when the test stopped on a breakdown (then its
+        edge is never a mere lower bound, :func:`~lrkit.finder.rules.censored`); when there is no
+        window because the loss never fell, yet the test stopped on a breakdown, the reason says
+        so (more steps per rate, not a lower start, is then the likelier remedy: the model did not
+        start learning before the rate broke it)."""
+        broke = self.stop_reason in BREAKDOWNS
         try:
-            return window(self.lrs, self.losses, self.smoothed, self.usable)
+            w = window(self.lrs, self.losses, self.smoothed, self.usable)
         except NoSuggestion as exc:
-            if exc.cause == "no_fall" and self.stop_reason in ("spike", "diverged", "non-finite"):
+            if exc.cause == "no_fall" and broke:
                 raise NoSuggestion(
                     f"{exc}; it broke down ({self.stop_reason}) at {self.lrs[-1]:.3g} without falling "
                     "first: the model may need more steps at each rate to start learning (a larger "
                     "num_steps)") from None
             raise
+        return replace(w, stopped=True) if broke else w
 
     @property
     def suggestion(self) -> float | None:

@@ -54,6 +54,7 @@ class Window:
     usable_lrs: np.ndarray
     usable_losses: np.ndarray
     centred: np.ndarray | None = None
+    stopped: bool = False  # the test stopped on a breakdown (spike, divergence) after its last usable point
 
     @property
     def argmin(self) -> int:
@@ -277,8 +278,10 @@ def edge(w: Window, target: str, settled: Settled | None = None) -> float:
 
 def censored(w: Window, eta_e: float) -> bool:
     """Whether the breakdown edge is only a lower bound: the loss never rose before the last usable
-    rate (the test ran out of rates, or stopped there without a rise)."""
-    return bool(eta_e >= w.usable_lrs[-1] * (1.0 - 1e-12))
+    rate and the test ran out of rates there. A test that stopped on a breakdown (``w.stopped``: a
+    spike or a divergence at the next rate) is not censored even without a rise before it: the loss
+    broke down at once, and the last usable rate is its edge."""
+    return bool(not w.stopped and eta_e >= w.usable_lrs[-1] * (1.0 - 1e-12))
 
 
 RULES: dict[str, Callable[..., float]] = {
