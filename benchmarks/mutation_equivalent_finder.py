@@ -100,6 +100,7 @@ EQUIVALENT: dict[tuple[str, str, str], str] = {
 
 # not equivalent, but no test can be steered onto the one input that tells them apart
 UNTESTABLE: dict[tuple[str, str, str], str] = {
-    ("_settle", "if edge >= w.usable_lrs[-1] * (1.0 - 1e-12):", "if edge > w.usable_lrs[-1] * (1.0 - 1e-12):"):
+    ("censored", "return bool(not w.stopped and eta_e >= w.usable_lrs[-1] * (1.0 - 1e-12))",
+     "return bool(not w.stopped and eta_e > w.usable_lrs[-1] * (1.0 - 1e-12))"):
         "differs only when the computed edge equals that bound exactly (a float no curve can be made to hit)",
 }
