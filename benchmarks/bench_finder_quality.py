@@ -259,10 +259,11 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="a small subset (minutes, not an hour)")
     ap.add_argument("--phase", choices=("truth", "all", "families", "curves", "score", "train", "candidates",
-                                        "fresh", "fresh2", "fresh3", "issue5", "ceiling"),
+                                        "fresh", "fresh2", "fresh3", "issue5", "ceiling", "cost"),
                     default="all",
                     help="families: score rule families on the recorded curves (no training); "
-                    "curves/score/train/candidates/fresh/fresh2/fresh3/issue5/ceiling: the broad suite's "
+                    "curves/score/train/candidates/fresh/fresh2/fresh3/issue5/ceiling/cost: the broad "
+                    "suite's "
                     "phases "
                     "(see finder_broad.py)")
     ap.add_argument("--suite", choices=("issue", "heldout", "both", "broad"), default="issue",

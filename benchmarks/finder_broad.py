@@ -2,9 +2,10 @@
 every candidate rule scored on a development and a held-out half.
 
 Run through ``python benchmarks/bench_finder_quality.py --suite broad [--phase PHASE]``, PHASE one of
-truth|curves|score|train|candidates|fresh|fresh2|fresh3|issue5|ceiling
+truth|curves|score|train|candidates|fresh|fresh2|fresh3|issue5|ceiling|cost
 (``candidates``: the second round of rules, :mod:`finder_candidates`; ``ceiling``: round 6, the
-bounds of any range-test reading, :mod:`finder_ceiling`).
+bounds of any range-test reading, :mod:`finder_ceiling`; ``cost``: the test's length against its
+quality, :mod:`finder_cost`).
 
 * **truth** -- for each of the 24 tasks of :mod:`finder_tasks` and both schedules (a one-cycle peak,
   a constant rate), train at every rate of :data:`GRID` with :data:`TRUTH_SEEDS` seeds. The *band*
@@ -157,6 +158,10 @@ def main(phase: str) -> None:
         import finder_ceiling
 
         finder_ceiling.run()
+    if phase == "cost":
+        import finder_cost
+
+        finder_cost.run()
 
 
 # ----------------------------------------------------------------------------- range tests
