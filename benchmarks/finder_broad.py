@@ -187,7 +187,10 @@ def torch_core_test(model: torch.nn.Module, opt: torch.optim.Optimizer, stream: 
     opt_init = opt.state_dict()
     model.train()
 
+    calls = [0]
+
     def step(lr: float) -> float:
+        calls[0] += 1
         xb, yb = next(stream)
         for group in opt.param_groups:
             group["lr"] = lr
@@ -202,7 +205,7 @@ def torch_core_test(model: torch.nn.Module, opt: torch.optim.Optimizer, stream: 
         model.load_state_dict(init)
         opt.load_state_dict(opt_init)
 
-    return find_lr(step, reset=reset, **kw).to_dict()
+    return {**find_lr(step, reset=reset, **kw).to_dict(), "steps_taken": calls[0]}
 
 
 def torch_lr_finder(task: ft.Task, seed: int) -> float | None:

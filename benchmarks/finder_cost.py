@@ -9,7 +9,10 @@ A measurement, not a tuning: every rule and constant is the shipped default. For
 finder seed, lrkit's test runs as a user would call it, with the default stops and widening:
 
 * ``num_steps=50`` -- half the default length over the same range (twice the rate ratio per step);
-* ``num_steps=100`` -- the default;
+* ``num_steps=100, stretch=1`` -- the default before issue 15's round 7: no second test when the
+  loss never fell;
+* ``num_steps=100`` -- the default (``stretch=3``: a test whose loss never fell runs again with
+  three times the steps);
 * ``num_steps=100, repeats=3`` -- three tests from the same initial weights (``reset`` between
   them), the median of their suggestions.
 
@@ -21,7 +24,6 @@ number of training steps it took, against one training run of the task.
 from __future__ import annotations
 
 import json
-import math
 import statistics
 import time
 from typing import Any
@@ -32,7 +34,8 @@ import finder_tasks as ft
 CACHE = fb.RESULTS / "finder_cost_curves.json"
 SETTINGS: dict[str, dict[str, Any]] = {
     "num_steps=50": {"num_steps": 50},
-    "num_steps=100 (default)": {},
+    "num_steps=100, stretch=1 (no second test)": {"stretch": 1},
+    "num_steps=100 (default, stretch=3)": {},
     "num_steps=100, repeats=3": {"repeats": 3},
 }
 SETS = {"24 tasks (dev + held-out)": ft.TASKS, "fresh": ft.FRESH, "fresh-2": ft.FRESH2, "fresh-3": ft.FRESH3}
@@ -52,11 +55,24 @@ def record(names: list[str], path: Any = CACHE) -> None:
                 if k in cache:
                     continue
                 d = fb.core_curve(task, seed, **kw)
+                steps = d.pop("steps_taken")
                 r = FinderResult.from_dict(d)
-                steps = sum(len(run.lrs) for run in r.runs) if r.runs else len(r.lrs)
-                cache[k] = {"steps": steps, **{sc: fb.suggest_or_none(r, "lrkit", sc) for sc in fb.SCHEDULES}}
+                # a test run again with more steps (stretch) took more steps than its result holds
+                kept = sum(len(run.lrs) for run in (r.runs or (r,)))
+                cache[k] = {"steps": steps, "stretched": steps > kept,
+                            **{sc: fb.suggest_or_none(r, "lrkit", sc) for sc in fb.SCHEDULES}}
         fb._save(path, cache)
         print(f"  cost {name:24s} ({time.perf_counter() - t0:5.1f}s)", flush=True)
+
+
+def _spreads(feats: dict[tuple[str, int], Any], names: list[str], sched: str) -> list[float]:
+    """Per task with at least two suggestions over the finder seeds: the largest over the smallest."""
+    out = []
+    for name in names:
+        ok = [feats[(name, s)][sched] for s in fb.FINDER_SEEDS if feats[(name, s)][sched] is not None]
+        if len(ok) > 1:
+            out.append(max(ok) / min(ok))
+    return out
 
 
 def run() -> dict[str, Any]:
@@ -67,8 +83,9 @@ def run() -> dict[str, Any]:
     truths = {n: fb.truth_of(n, truth_cache) for n in names}
     out: dict[str, Any] = {"rows": []}
     lines = ["## Issue 15: the range test's length against the suggestion's quality (shipped rule, 72 tasks)",
-             "", "| set | setting | schedule | in band | none | runs >10 | spread median | spread worst | "
-             "test steps (median) | test / run (median) | test / run (max) |", "|" + "---|" * 11]
+             "", "| set | setting | schedule | in band | none | runs >3 | runs >10 | spread median | "
+             "spread worst | tasks over 4x | tests run again (stretch) | test steps (median) | "
+             "test / run (median) | test / run (max) |", "|" + "---|" * 14]
     for set_name, tasks in {**SETS, "all 72": ft.TASKS + ft.FRESH + ft.FRESH2 + ft.FRESH3}.items():
         set_names = [t.name for t in tasks]
         for label in SETTINGS:
@@ -82,10 +99,15 @@ def run() -> dict[str, Any]:
                 out["rows"].append({"set": set_name, "setting": label, "schedule": sched, **summ,
                                     "steps_median": steps, "ratio_median": statistics.median(ratios),
                                     "ratio_max": max(ratios)})
-                worst = summ["spread_worst"]
+                spreads = _spreads(feats, set_names, sched)
+                worst, over4 = max(spreads), sum(x > 4 for x in spreads)
+                stretched = sum(bool(f.get("stretched")) for f in feats.values())
+                out["rows"][-1].update(spread_worst_with_two=worst, over4=over4, n_spread=len(spreads),
+                                       stretched=stretched)
                 lines.append(f"| {set_name} | {label} | {sched} | {summ['in_band']:.0f}% | {summ['none']} | "
-                             f"{summ['over10']} | {summ['spread_median']:.1f}x | "
-                             f"{'inf' if math.isinf(worst) else f'{worst:.1f}'}x | {steps:.0f} | "
+                             f"{summ['over3']} | {summ['over10']} | {summ['spread_median']:.1f}x | "
+                             f"{worst:.1f}x | "
+                             f"{over4} of {len(spreads)} | {stretched} of {len(feats)} | {steps:.0f} | "
                              f"{statistics.median(ratios):.2f} | {max(ratios):.2f} |")
     text = "\n".join(lines) + "\n"
     print(text)

@@ -275,7 +275,7 @@ def test_check_options_returns_the_checked_options_with_its_defaults():
                          repeats=1, rule="minimum", target="constant")
     assert opts == dict(start=1e-4, end=1.0, num_steps=10, mode="linear", smoothing=0.0, diverge=2.0,
                         spike=3.0, repeats=1, rule="minimum", target="constant", probe_steps=25, settle=None,
-                        widen=2.0)
+                        widen=2.0, stretch=3)
 
 
 def test_rule_settled_without_reset_runs_no_settled_sweep():

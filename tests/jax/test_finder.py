@@ -119,3 +119,20 @@ def test_the_driver_reads_its_curve_with_the_cores_rule_widening_included():
     assert res.suggest(target="one_cycle") > 0 and res.suggest(target="constant") > 0
     assert_core_reads_the_same(res, start=1e-6, end=1e-3, num_steps=40)
 
+
+
+def test_stretch_reaches_the_core_a_loss_that_never_fell_is_tested_again():
+    # a state that learns only once the rates it trained at add up to 0.8, broken above 0.1
+    # (tests/finder/test_stretch.py's SlowStarter as a pure, jitted train step)
+    def train_step(params, opt_state, batch, lr):
+        p = params + jnp.where(lr > 0.1, 0.0, lr)
+        loss = jnp.where(lr > 0.1, 50.0, jnp.where(p < 0.8, 1.0, 0.2 + 0.8 * jnp.exp(-(p - 0.8) / 0.4)))
+        return p, opt_state, loss
+
+    start = jnp.zeros((), jnp.float32)
+    one = find_lr(train_step, start, (), [None], stretch=1)
+    assert one.suggestion is None and "never went 1% below" in one.reason
+    r = find_lr(train_step, start, (), [None])
+    assert len(r.lrs) > 100 and r.stop_reason == "spike"
+    assert r.suggestion is not None and 0.005 < r.suggestion < 0.1
+    assert float(start) == 0.0

@@ -288,7 +288,7 @@ def test_short_loader_is_cycled():
         return loss_fn(m(batch[0]), batch[1])
 
     r = find_lr(model, opt, data, train_step=step, start=1e-5, end=1e-3, num_steps=30, widen=0,
-                progress=False)
+                stretch=1, progress=False)  # the loss barely falls over this range: one test only
     assert r.stop_reason == "completed" and len(r.losses) == 30
     assert len(seen) == 30
 
@@ -377,7 +377,8 @@ def test_param_groups_keep_their_ratio():
         seen.append([g["lr"] for g in opt.param_groups])
         return loss_fn(m(batch[0]), batch[1])
 
-    r = find_lr(model, opt, loader(seed=0), train_step=step, num_steps=20, progress=False)
+    r = find_lr(model, opt, loader(seed=0), train_step=step, num_steps=20, stretch=1, progress=False)
+    assert len(seen) == len(r.lrs)
     for (a, b), lr in zip(seen, r.lrs):
         assert b == pytest.approx(lr, rel=1e-12) and a == pytest.approx(lr / 10, rel=1e-12)
     assert [g["lr"] for g in opt.param_groups] == [0.01, 0.1]

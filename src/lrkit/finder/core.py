@@ -16,14 +16,16 @@ from lrkit.finder.result import FinderResult, combine
 from lrkit.finder.rules import RULE_NAMES, TARGETS
 from lrkit.finder.sweep import OWNER, Sweep, check_sweep, rates, run_sweep
 
-__all__ = ["find_lr", "check_options", "WIDEN"]
+__all__ = ["find_lr", "check_options", "WIDEN", "STRETCH"]
 
 WIDEN = 2.0  # the default ``widen``: decades past ``end`` when the loss never broke down
+STRETCH = 3  # the default ``stretch``: times the steps of a second test when the loss never fell
 
 
 def check_options(*, start: Any, end: Any, num_steps: Any, mode: Any, smoothing: Any, diverge: Any,
                   spike: Any, repeats: Any, rule: Any, target: Any,
-                  probe_steps: Any = PROBE_STEPS, settle: Any = None, widen: Any = WIDEN) -> dict[str, Any]:
+                  probe_steps: Any = PROBE_STEPS, settle: Any = None, widen: Any = WIDEN,
+                  stretch: Any = STRETCH) -> dict[str, Any]:
     """Validate every option of :func:`find_lr` (also used by the framework glue before it
     touches the model)."""
     start, end, num_steps, mode = check_sweep(start, end, num_steps, mode)
@@ -47,9 +49,10 @@ def check_options(*, start: Any, end: Any, num_steps: Any, mode: Any, smoothing:
     widen = _check.number("widen", widen, OWNER)
     if widen < 0:
         raise ValueError(f"{OWNER}: widen must be >= 0 (decades past end; 0 never widens), got {widen!r}")
+    stretch = _check.integer("stretch", stretch, OWNER, minimum=1)
     return dict(start=start, end=end, num_steps=num_steps, mode=mode, smoothing=smoothing,
                 diverge=diverge, spike=spike, repeats=repeats, rule=rule, target=target,
-                probe_steps=probe_steps, settle=settle, widen=widen)
+                probe_steps=probe_steps, settle=settle, widen=widen, stretch=stretch)
 
 
 def find_lr(step_fn: Callable[[float], Any], *, start: float = 1e-7, end: float = 10.0,
@@ -58,7 +61,8 @@ def find_lr(step_fn: Callable[[float], Any], *, start: float = 1e-7, end: float 
             reset: Callable[[], Any] | None = None, rule: str = "lrkit", target: str = "one_cycle",
             probe_steps: int = PROBE_STEPS,
             probe_fn: Callable[[np.ndarray], Sequence[Any]] | None = None,
-            settle: bool | None = None, widen: float = WIDEN, progress: bool = False) -> FinderResult:
+            settle: bool | None = None, widen: float = WIDEN, stretch: int = STRETCH,
+            progress: bool = False) -> FinderResult:
     r"""Run a learning-rate range test and suggest a rate.
 
     ``step_fn(lr)`` trains **one** step at rate ``lr`` and returns that step's loss (a number,
@@ -112,6 +116,13 @@ def find_lr(step_fn: Callable[[float], Any], *, start: float = 1e-7, end: float 
             25 steps with the other defaults), stopping as usual -- so a model that tolerates
             large rates still gets an edge to back off from instead of no suggestion. ``0`` never
             widens; a linear test is never widened.
+        stretch: when the loss never fell -- it sat at its first value until the test broke down
+            or ran out of rates (widened), so there is no descent to read -- and ``reset`` is
+            given, ``reset()`` is called and the test runs once more over the same range with
+            ``stretch`` times as many steps (:data:`STRETCH` = 3, the default): a model that
+            needs more steps at each rate before it starts to learn (a deep tanh network, a tiny
+            dataset) gets them, and the second test is the result. ``1`` never runs it; without
+            ``reset`` it cannot run (the reason then suggests a larger ``num_steps``).
         progress: show a progress bar (tqdm, when installed).
 
     Returns:
@@ -129,7 +140,7 @@ def find_lr(step_fn: Callable[[float], Any], *, start: float = 1e-7, end: float 
         raise TypeError(f"{OWNER}: step_fn must be callable (lr -> loss), got {step_fn!r}")
     opts = check_options(start=start, end=end, num_steps=num_steps, mode=mode, smoothing=smoothing,
                          diverge=diverge, spike=spike, repeats=repeats, rule=rule, target=target,
-                         probe_steps=probe_steps, settle=settle, widen=widen)
+                         probe_steps=probe_steps, settle=settle, widen=widen, stretch=stretch)
     if probe_fn is not None and not callable(probe_fn):
         raise TypeError(f"{OWNER}: probe_fn must be callable (rates -> losses) or None, got {probe_fn!r}")
     if opts["rule"] == "probe" and probe_fn is None and not callable(reset):
@@ -154,12 +165,12 @@ def find_lr(step_fn: Callable[[float], Any], *, start: float = 1e-7, end: float 
             if k and reset is not None:
                 reset()
             bar.phase("lr range test" + (f" {k + 1}/{opts['repeats']}" if opts["repeats"] > 1 else ""))
-            sweep = run_sweep(counted, planned, beta=opts["smoothing"], diverge=opts["diverge"],
-                              spike=opts["spike"], progress=False)
-            if opts["widen"] > 0 and opts["mode"] == "exponential":
-                sweep = _widen(sweep, counted, opts, bar)
-            run = FinderResult(sweep.lrs, sweep.losses, sweep.smoothed, sweep.usable,
-                               sweep.stop_reason, opts["rule"], opts["target"])
+            run = _test(counted, planned, opts, bar)
+            if opts["stretch"] > 1 and callable(reset) and _never_fell(run):
+                reset()
+                longer = rates(opts["start"], opts["end"], opts["num_steps"] * opts["stretch"], opts["mode"])
+                bar.phase(f"lr range test: {opts['stretch']}x the steps (the loss never fell)", len(longer))
+                run = _test(counted, longer, opts, bar)
             if settle_on:
                 from lrkit.finder.settle import SETTLE_STEPS, SWEEP_STEPS
 
@@ -177,6 +188,28 @@ def find_lr(step_fn: Callable[[float], Any], *, start: float = 1e-7, end: float 
     bar.close(f"lr range test: {'suggestion ' + format(sug, '.3g') if sug is not None else 'no suggestion'}"
               f" ({result.rule}, {result.target}; stop: {result.stop_reason})")
     return result
+
+
+def _test(step_fn: Callable[[float], Any], planned: np.ndarray, opts: dict[str, Any],
+          bar: Progress) -> FinderResult:
+    """One range test over ``planned``, widened when it ends without an edge (see ``widen``)."""
+    sweep = run_sweep(step_fn, planned, beta=opts["smoothing"], diverge=opts["diverge"],
+                      spike=opts["spike"], progress=False)
+    if opts["widen"] > 0 and opts["mode"] == "exponential":
+        sweep = _widen(sweep, step_fn, opts, bar)
+    return FinderResult(sweep.lrs, sweep.losses, sweep.smoothed, sweep.usable, sweep.stop_reason,
+                        opts["rule"], opts["target"])
+
+
+def _never_fell(run: FinderResult) -> bool:
+    """Whether the test has no analysis window because the loss never fell (``stretch``)."""
+    from lrkit.finder.rules import NoSuggestion
+
+    try:
+        run._window()
+    except NoSuggestion as exc:
+        return exc.cause == "no_fall"
+    return False
 
 
 def widened_rates(planned: np.ndarray, decades: float) -> np.ndarray:

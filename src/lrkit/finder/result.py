@@ -116,7 +116,7 @@ class FinderResult:
                 raise NoSuggestion(
                     f"{exc}; it broke down ({self.stop_reason}) at {self.lrs[-1]:.3g} without falling "
                     "first: the model may need more steps at each rate to start learning (a larger "
-                    "num_steps)") from None
+                    "num_steps)", cause=exc.cause, rose=exc.rose) from None
             raise
         return replace(w, stopped=True) if broke else w
 

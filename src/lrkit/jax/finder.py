@@ -19,7 +19,7 @@ import jax.numpy as jnp
 import numpy as np
 
 from lrkit.finder._feed import Cycle, probe_losses
-from lrkit.finder.core import WIDEN, check_options
+from lrkit.finder.core import STRETCH, WIDEN, check_options
 from lrkit.finder.core import find_lr as _core_find_lr
 from lrkit.finder.probe import STEPS as PROBE_STEPS
 from lrkit.finder.result import FinderResult
@@ -77,7 +77,7 @@ def find_lr(train_step: Callable[[Any, Any, Any, Any], tuple[Any, Any, Any]], pa
             num_steps: int = 100, mode: str = "exponential", smoothing: float = 0.98,
             diverge: float = 4.0, spike: float = 10.0, repeats: int = 1, rule: str = "lrkit",
             target: str = "one_cycle", probe_steps: int = PROBE_STEPS, settle: bool | None = None,
-            widen: float = WIDEN, progress: bool = False) -> FinderResult:
+            widen: float = WIDEN, stretch: int = STRETCH, progress: bool = False) -> FinderResult:
     r"""The learning-rate range test on a pure train step; ``params`` and ``opt_state`` are
     left as they were.
 
@@ -86,8 +86,8 @@ def find_lr(train_step: Callable[[Any, Any, Any, Any], tuple[Any, Any, Any]], pa
     compiled once with ``jax.jit`` (pass it unjitted or jitted) and called at
     :math:`\eta_i = \eta_0 (\eta_1/\eta_0)^{i/(N-1)}` for :math:`i = 0 \dots N-1` (see
     :func:`lrkit.finder.find_lr` for the smoothing, the stopping rules, the suggestions, the
-    probes and the settled sweep; every reset restarts from the caller's ``params`` and
-    ``opt_state``). ``batches`` is cycled when it is shorter than the test.
+    probes, the settled sweep, ``widen`` and ``stretch``; every reset restarts from the caller's
+    ``params`` and ``opt_state``). ``batches`` is cycled when it is shorter than the test.
 
     The recorded loss is the mean of the returned ``loss`` over all its elements, so a step
     that returns one loss per device (data parallel) is averaged across devices.
@@ -100,7 +100,7 @@ def find_lr(train_step: Callable[[Any, Any, Any, Any], tuple[Any, Any, Any]], pa
     """
     opts = check_options(start=start, end=end, num_steps=num_steps, mode=mode, smoothing=smoothing,
                          diverge=diverge, spike=spike, repeats=repeats, rule=rule, target=target,
-                         probe_steps=probe_steps, settle=settle, widen=widen)
+                         probe_steps=probe_steps, settle=settle, widen=widen, stretch=stretch)
     _check_signature(train_step)
     if not isinstance(batches, Iterable):
         raise TypeError(f"{OWNER}: batches must be an iterable of batches, got {type(batches).__name__}")

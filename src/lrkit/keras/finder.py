@@ -18,7 +18,7 @@ import numpy as np
 
 from lrkit import _check
 from lrkit.finder._feed import probe_losses
-from lrkit.finder.core import WIDEN, check_options
+from lrkit.finder.core import STRETCH, WIDEN, check_options
 from lrkit.finder.core import find_lr as _core_find_lr
 from lrkit.finder.probe import STEPS as PROBE_STEPS
 from lrkit.finder.result import FinderResult
@@ -83,7 +83,8 @@ def find_lr(model: keras.Model, x: Any, y: Any = None, *, batch_size: int = 32,
             end: float = 10.0, num_steps: int = 100, mode: str = "exponential",
             repeats: int = 1, smoothing: float = 0.98, diverge: float = 4.0, spike: float = 10.0,
             rule: str = "lrkit", target: str = "one_cycle", probe_steps: int = PROBE_STEPS,
-            settle: bool | None = None, widen: float = WIDEN, progress: bool = True) -> FinderResult:
+            settle: bool | None = None, widen: float = WIDEN, stretch: int = STRETCH,
+            progress: bool = True) -> FinderResult:
     r"""The learning-rate range test on a compiled Keras model; the model is left untouched.
 
     Each test step trains one batch with ``model.train_on_batch`` at rate :math:`\eta_i` (see
@@ -105,7 +106,7 @@ def find_lr(model: keras.Model, x: Any, y: Any = None, *, batch_size: int = 32,
     bit when the test ends, diverges, raises or is interrupted (``KeyboardInterrupt``). Between
     repeats (``repeats > 1``) the model is restored but the generators and the data run on.
 
-    ``rule="probe"``, the settled sweep (``rule="settled"``) and ``widen`` work as in
+    ``rule="probe"``, the settled sweep (``rule="settled"``), ``widen`` and ``stretch`` work as in
     :func:`lrkit.torch.find_lr`: each probe starts from the restored initial state and (for
     arrays, datasets and re-iterable sources) sees the same batches.
 
@@ -115,7 +116,7 @@ def find_lr(model: keras.Model, x: Any, y: Any = None, *, batch_size: int = 32,
     """
     opts = check_options(start=start, end=end, num_steps=num_steps, mode=mode, smoothing=smoothing,
                          diverge=diverge, spike=spike, repeats=repeats, rule=rule, target=target,
-                         probe_steps=probe_steps, settle=settle, widen=widen)
+                         probe_steps=probe_steps, settle=settle, widen=widen, stretch=stretch)
     if not isinstance(model, keras.Model):
         raise TypeError(f"{OWNER}: model must be a keras.Model, got {type(model).__name__}")
     if getattr(model, "optimizer", None) is None or not getattr(model, "compiled", True):

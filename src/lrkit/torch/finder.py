@@ -19,7 +19,7 @@ import torch
 from lrkit import _check
 from lrkit._uninterrupted import InterruptGuard
 from lrkit.finder._feed import Cycle, probe_losses
-from lrkit.finder.core import WIDEN, check_options
+from lrkit.finder.core import STRETCH, WIDEN, check_options
 from lrkit.finder.core import find_lr as _core_find_lr
 from lrkit.finder.probe import STEPS as PROBE_STEPS
 from lrkit.finder.result import FinderResult
@@ -256,7 +256,7 @@ def find_lr(model: torch.nn.Module, optimizer: torch.optim.Optimizer, data: Iter
             scheduler: Any = None, state_on_cpu: bool = False, progress: bool = True,
             repeats: int = 1, smoothing: float = 0.98, diverge: float = 4.0, spike: float = 10.0,
             rule: str = "lrkit", target: str = "one_cycle", probe_steps: int = PROBE_STEPS,
-            settle: bool | None = None, widen: float = WIDEN) -> FinderResult:
+            settle: bool | None = None, widen: float = WIDEN, stretch: int = STRETCH) -> FinderResult:
     r"""The learning-rate range test on a PyTorch model; the model is left untouched.
 
     Each test step draws ``accumulation_steps`` batches from ``data`` (cycled when it is
@@ -296,7 +296,9 @@ def find_lr(model: torch.nn.Module, optimizer: torch.optim.Optimizer, data: Iter
     breakdown edge, and swept again (60 steps) to find the edge of a *trained* model, which
     the ``"settled"`` rule reads (the default constant-rate rule reads the first test alone).
     It is restored bitwise afterwards as after any test. With ``widen`` a test whose loss never
-    broke down by ``end`` goes on that many decades further (see :func:`lrkit.finder.find_lr`).
+    broke down by ``end`` goes on that many decades further; with ``stretch`` a test whose loss
+    never fell runs again from the restored model with that many times the steps (see
+    :func:`lrkit.finder.find_lr`).
 
     Raises:
         TypeError/ValueError: bad arguments (before anything is touched), a non-finite first
@@ -305,7 +307,7 @@ def find_lr(model: torch.nn.Module, optimizer: torch.optim.Optimizer, data: Iter
     """
     opts = check_options(start=start, end=end, num_steps=num_steps, mode=mode, smoothing=smoothing,
                          diverge=diverge, spike=spike, repeats=repeats, rule=rule, target=target,
-                         probe_steps=probe_steps, settle=settle, widen=widen)
+                         probe_steps=probe_steps, settle=settle, widen=widen, stretch=stretch)
     if not isinstance(model, torch.nn.Module):
         raise TypeError(f"{OWNER}: model must be a torch.nn.Module, got {type(model).__name__}")
     if not isinstance(optimizer, torch.optim.Optimizer):

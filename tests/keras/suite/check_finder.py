@@ -164,6 +164,8 @@ def test_bad_input_names_the_argument():
         find_lr(model, X, Y[:10])
     with pytest.raises(ValueError, match="start"):
         find_lr(model, X, Y, start=1.0, end=0.1)
+    with pytest.raises(ValueError, match="stretch must be >= 1"):
+        find_lr(model, X, Y, stretch=0)
 
 
 def test_grouped_optimizer_keeps_its_ratios_and_is_restored():
